@@ -1,0 +1,121 @@
+"""Settings of the internal process: one pydantic-settings class, prefix ``FIREGOV_``.
+
+Every field is described; README.md's table is generated from these descriptions
+(``firegov settings table``). With no configuration at all the platform runs embedded:
+SQLite files under ``var/``, a master key generated once into ``var/secrets/``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+class SealingAlgorithm(StrEnum):
+    AES_GCM = "aes-256-gcm"
+    SM4_GCM = "sm4-gcm"
+
+
+class InternalSettings(BaseSettings):
+    """The internal (staff) side: event store, projections, staff API."""
+
+    model_config = SettingsConfigDict(env_prefix="FIREGOV_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="Directory for embedded data: SQLite files, generated secrets, documents.",
+    )
+    internal_database_url: str | None = Field(
+        default=None,
+        description=(
+            "PostgreSQL URL of the internal event store and internal projections "
+            "(postgresql://user@host:5432/db). Unset: SQLite files under data_dir/internal."
+        ),
+    )
+    postgres_schema: str = Field(
+        default="public",
+        description="PostgreSQL schema for the internal tables (tests use their own schema).",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the internal API listens on.")
+    port: int = Field(default=8001, description="Port of the internal API.")
+    master_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Base64 of 32 random bytes that wraps every person's data key. Unset in embedded "
+            "mode: generated once into data_dir/secrets/master.key (mode 0600). Required with "
+            "PostgreSQL."
+        ),
+    )
+    sealing_algorithm: SealingAlgorithm = Field(
+        default=SealingAlgorithm.AES_GCM,
+        description="Cipher for sealed personal data: aes-256-gcm or sm4-gcm (GM/T 0002).",
+    )
+    calendar_dir: Path = Field(
+        default=PACKAGE_DIR / "calendar",
+        description="Directory of operator calendar overrides, one <year>.toml per year.",
+    )
+    agencies_file: Path = Field(
+        default=PACKAGE_DIR / "data" / "zhengzhou.toml",
+        description="Data file of the detachment, its brigades and the districts they cover.",
+    )
+    certificate_number_format: str = Field(
+        default="{prefix}〔{year}〕第{seq:04d}号",
+        description=(
+            "Format of filing certificate numbers; fields: prefix (per agency and kind), "
+            "year, seq (per agency, kind and year)."
+        ),
+    )
+    session_idle_minutes: int = Field(
+        default=30, ge=1, description="Staff sessions end after this many idle minutes."
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Failed logins in a row that lock an account."
+    )
+    lockout_minutes: int = Field(
+        default=30, ge=1, description="How long a locked account stays locked."
+    )
+    totp_issuer: str = Field(
+        default="firegov", description="Issuer name shown in authenticator apps."
+    )
+    seed_demo_data: bool = Field(
+        default=True,
+        description="Seed demo agencies' accounts and filings on the first start of `firegov run`.",
+    )
+    log_level: str = Field(default="INFO", description="Log level: DEBUG, INFO, WARNING, ERROR.")
+    log_json: bool | None = Field(
+        default=None,
+        description="Log as JSON lines. Unset: JSON when stderr is not a terminal.",
+    )
+
+    @field_validator("master_key")
+    @classmethod
+    def _refuse_weak_master_key(cls, value: SecretStr | None) -> SecretStr | None:
+        import base64
+        import binascii
+
+        if value is None:
+            return None
+        try:
+            raw = base64.b64decode(value.get_secret_value(), validate=True)
+        except binascii.Error as error:
+            raise ValueError("master_key must be base64") from error
+        if len(raw) != 32 or len(set(raw)) < 8:
+            raise ValueError("master_key must be 32 random bytes (base64)")
+        return value
+
+    @property
+    def internal_dir(self) -> Path:
+        return self.data_dir / "internal"
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.internal_database_url is not None
+
+
+def load_internal_settings() -> InternalSettings:
+    return InternalSettings()

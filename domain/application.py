@@ -1,0 +1,84 @@
+"""The one internal event store (DESIGN.md): every aggregate lives in this Application, so its
+notification log is the single, gap-free, totally ordered history that projections, the bridge
+and auditors read. Persistence comes from the environment (SQLite embedded, PostgreSQL in
+production); the transcoder is orjson.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, Transcoder
+
+from domain.actor import Actor
+from domain.agencies import AgencyDirectory
+from domain.calendar import WorkingDayCalendar
+from domain.errors import ConcurrentChange, NotFound
+from domain.events import by
+from domain.sealing import Sealer
+from domain.transcoding import OrjsonTranscoder
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class FiregovApplication(Application[UUID]):
+    name = "firegov"
+
+    def construct_transcoder(self) -> Transcoder:
+        transcoder = OrjsonTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
+
+
+@dataclass
+class Context:
+    """What every application service needs: the store, the clock, and the rule books."""
+
+    app: FiregovApplication
+    calendar: WorkingDayCalendar
+    agencies: AgencyDirectory
+    sealer: Sealer
+    clock: Callable[[], datetime]
+    certificate_number_format: str = "{prefix}〔{year}〕第{seq:04d}号"
+    login_max_failures: int = 5
+    lockout: timedelta = field(default_factory=lambda: timedelta(minutes=30))
+
+    def stamp(self, actor: Actor) -> dict[str, Any]:
+        """Actor and time for the next event: who did it travels with every fact."""
+        return by(actor, self.clock())
+
+    def load(self, cls: type[A], aggregate_id: UUID, what_zh: str, what_en: str) -> A:
+        try:
+            aggregate = self.app.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"{what_zh}不存在", f"{what_en} not found") from None
+        if not isinstance(aggregate, cls):
+            raise NotFound(f"{what_zh}不存在", f"{what_en} not found")
+        return aggregate
+
+    def save(self, *aggregates: Aggregate) -> None:
+        try:
+            self.app.save(*aggregates)
+        except IntegrityError:
+            raise ConcurrentChange(
+                "该事项刚被他人修改，请刷新后重试",
+                "the case was changed by someone else meanwhile; reload and retry",
+                retry=True,
+            ) from None
+
+
+def retrying(attempts: int, operation: Callable[[], Any]) -> Any:
+    """Run ``operation`` again when an optimistic-concurrency conflict interrupts it."""
+    for attempt in range(attempts):
+        try:
+            return operation()
+        except ConcurrentChange:
+            if attempt == attempts - 1:
+                raise
+    return None

@@ -1,0 +1,82 @@
+"""The permission table (RULES.md "Who acts"): which role may run which command.
+
+Application services are the only place that checks it (DESIGN.md decision 2). Jurisdiction is
+checked next to it: an actor acts only inside its own agency, and the detachment over every
+brigade (the agency tree). Administrators never touch business data (Art. 27, 39).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from domain.actor import Actor, Role
+from domain.agencies import AgencyDirectory
+from domain.errors import NotPermitted, OutsideJurisdiction
+
+
+class Command(StrEnum):
+    SUBMIT_FILING = "submit_filing"
+    RESUBMIT_FILING = "resubmit_filing"
+    WITHDRAW_FILING = "withdraw_filing"
+    ISSUE_SUPPLEMENT_NOTICE = "issue_supplement_notice"
+    ISSUE_CERTIFICATE = "issue_certificate"
+    REFER_FILING = "refer_filing"
+    SELECT_FOR_INSPECTION = "select_for_inspection"
+    RECORD_INSPECTION_RESULT = "record_inspection_result"
+    APPROVE_RESULT_PUBLICATION = "approve_result_publication"
+    VIEW_FILINGS = "view_filings"
+    VIEW_HISTORY = "view_history"
+    OPEN_STAFF_ACCOUNT = "open_staff_account"
+    ERASE_PERSONAL_DATA = "erase_personal_data"
+
+
+W, H, D, A = Role.WINDOW_CLERK, Role.HANDLER, Role.DEPT_HEAD, Role.APPROVER
+SYSTEM = Role.SYSTEM
+
+PERMISSIONS: dict[Command, frozenset[Role]] = {
+    # Applicants file online through intake (the system actor); the window also records
+    # filings and resubmissions handed in at the counter, and written withdrawals.
+    Command.SUBMIT_FILING: frozenset({W, SYSTEM}),
+    Command.RESUBMIT_FILING: frozenset({W, SYSTEM}),
+    Command.WITHDRAW_FILING: frozenset({W, SYSTEM}),
+    Command.ISSUE_SUPPLEMENT_NOTICE: frozenset({W}),
+    Command.ISSUE_CERTIFICATE: frozenset({W}),
+    Command.REFER_FILING: frozenset({W}),
+    # The draw (双随机) is run by the business department; its result selects the filing.
+    Command.SELECT_FOR_INSPECTION: frozenset({D, SYSTEM}),
+    Command.RECORD_INSPECTION_RESULT: frozenset({H}),
+    Command.APPROVE_RESULT_PUBLICATION: frozenset({A}),
+    Command.VIEW_FILINGS: frozenset({W, H, D, A, Role.SUPERVISOR, Role.LEGAL_REVIEWER}),
+    Command.VIEW_HISTORY: frozenset({W, H, D, A, Role.SUPERVISOR, Role.AUDITOR}),
+    # Until the approval flow of Art. 28 lands, accounts are opened only from the console.
+    Command.OPEN_STAFF_ACCOUNT: frozenset({SYSTEM}),
+    Command.ERASE_PERSONAL_DATA: frozenset({SYSTEM}),
+}
+
+# Roles that read across the whole city whatever agency their account sits in (Art. 33).
+CITY_WIDE_READERS = frozenset({Role.SUPERVISOR, Role.AUDITOR})
+
+
+def may(actor: Actor, command: Command) -> bool:
+    return actor.role in PERMISSIONS[command]
+
+
+def authorize(
+    actor: Actor, command: Command, agencies: AgencyDirectory, case_agency: str | None = None
+) -> None:
+    """Raise unless ``actor`` may run ``command`` on a case of ``case_agency``."""
+    if not may(actor, command):
+        raise NotPermitted(
+            f"角色“{actor.role}”无权执行“{command}”",
+            f"role {actor.role} may not {command}",
+            command=str(command),
+        )
+    if case_agency is None or actor.role is Role.SYSTEM:
+        return
+    if actor.role in CITY_WIDE_READERS or agencies.covers(actor.agency, case_agency):
+        return
+    raise OutsideJurisdiction(
+        "该事项不属于本机构管辖范围",
+        "the case belongs to an agency outside your jurisdiction",
+        command=str(command),
+    )

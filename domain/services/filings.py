@@ -1,0 +1,187 @@
+"""Filing commands (RULES.md Art. 7-10): submit, notice, resubmit, certify, withdraw, refer,
+select for inspection, record and approve the inspection result."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from domain.actor import Actor
+from domain.application import Context, retrying
+from domain.calendar import to_shanghai_date
+from domain.errors import InvalidInput
+from domain.filing import Filing, FilingKind, Material, NoticeItem, check_materials
+from domain.identifiers import validate_credit_code, validate_mobile
+from domain.numbering import NumberSequence, natural_id
+from domain.permissions import Command, authorize
+
+RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over the phone
+REVIEW_WORKING_DAYS = 5  # Art. 9 / Administrative Licensing Law Art. 32
+
+
+def required_text(value: str, field: str, name_zh: str, max_length: int = 200) -> str:
+    text = " ".join(value.split())
+    if not text or len(text) > max_length:
+        raise InvalidInput(
+            f"{name_zh}不能为空且不超过 {max_length} 个字符",
+            f"{field} is required and at most {max_length} characters",
+            code="invalid_text",
+            field=field,
+        )
+    return text
+
+
+def filing_id(receipt_number: str) -> Any:
+    return natural_id("filing", receipt_number)
+
+
+class FilingService:
+    def __init__(self, context: Context) -> None:
+        self.ctx = context
+
+    def load(self, receipt_number: str) -> Filing:
+        return self.ctx.load(Filing, filing_id(receipt_number), "备案", "filing")
+
+    def submit(
+        self,
+        actor: Actor,
+        *,
+        kind: str,
+        organisation_name: str,
+        credit_code: str,
+        project_name: str,
+        project_address: str,
+        district: str,
+        contact_name: str,
+        contact_phone: str,
+        materials: list[Material],
+        agency: str | None = None,
+        channel: str = "window",
+    ) -> str:
+        """Record a filing; returns its receipt number. The agency defaults to the competent one."""
+        try:
+            filing_kind = FilingKind(kind)
+        except ValueError:
+            raise InvalidInput(
+                "备案类型须为 design（消防设计备案）或 completion（竣工验收消防备案）",
+                "kind must be design or completion",
+                code="invalid_kind",
+                field="kind",
+            ) from None
+        competent = self.ctx.agencies.competent_for(district)
+        asked = self.ctx.agencies.get(agency).code if agency else competent.code
+        authorize(actor, Command.SUBMIT_FILING, self.ctx.agencies, asked)
+        check_materials(filing_kind, materials)
+        phone = validate_mobile(contact_phone, "contact_phone")
+        name = required_text(contact_name, "contact_name", "联系人姓名", 50)
+        subject = self.ctx.sealer.subject_for("mobile", phone)
+        fields = {
+            "kind": str(filing_kind),
+            "agency": asked,
+            "organisation_name": required_text(organisation_name, "organisation_name", "单位全称"),
+            "credit_code": validate_credit_code(credit_code, "credit_code"),
+            "project_name": required_text(project_name, "project_name", "工程名称"),
+            "project_address": required_text(project_address, "project_address", "工程地址"),
+            "district": district,
+            "contact_subject": subject,
+            "contact_name": self.ctx.sealer.seal(subject, name),
+            "contact_phone": self.ctx.sealer.seal(subject, phone),
+            "materials": [dict(m) for m in materials],
+            "channel": channel if channel in {"online", "window"} else "window",
+        }
+
+        def attempt() -> str:
+            stamp = self.ctx.stamp(actor)
+            day = to_shanghai_date(stamp["timestamp"])
+            receipt = f"BA{day:%Y%m%d}" + "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(6))
+            filing = Filing._create(  # noqa: SLF001 - eventsourcing's creation hook
+                Filing.Submitted, id=filing_id(receipt), receipt_number=receipt, **fields, **stamp
+            )
+            self.ctx.save(filing)
+            return receipt
+
+        result: str = retrying(3, attempt)
+        return result
+
+    def review_deadline(self, filing: Filing) -> Any:
+        return self.ctx.calendar.deadline_after(filing.received_at, REVIEW_WORKING_DAYS)
+
+    def _act(self, actor: Actor, command: Command, receipt_number: str) -> Filing:
+        filing = self.load(receipt_number)
+        authorize(actor, command, self.ctx.agencies, filing.agency)
+        return filing
+
+    def issue_supplement_notice(
+        self, actor: Actor, receipt_number: str, items: list[NoticeItem]
+    ) -> None:
+        filing = self._act(actor, Command.ISSUE_SUPPLEMENT_NOTICE, receipt_number)
+        clean = [
+            NoticeItem(item=i["item"], problem=i["problem"], reason=i["reason"].strip())
+            for i in items
+        ]
+        filing.issue_supplement_notice(clean, self.review_deadline(filing), **self.ctx.stamp(actor))
+        self.ctx.save(filing)
+
+    def resubmit(self, actor: Actor, receipt_number: str, materials: list[Material]) -> None:
+        filing = self._act(actor, Command.RESUBMIT_FILING, receipt_number)
+        filing.resubmit([Material(**m) for m in materials], **self.ctx.stamp(actor))
+        self.ctx.save(filing)
+
+    def issue_certificate(self, actor: Actor, receipt_number: str) -> str:
+        """Issue the filing certificate; returns its number (dense per agency, kind, year)."""
+
+        def attempt() -> str:
+            filing = self._act(actor, Command.ISSUE_CERTIFICATE, receipt_number)
+            stamp = self.ctx.stamp(actor)
+            year = to_shanghai_date(stamp["timestamp"]).year
+            agency = self.ctx.agencies.get(filing.agency)
+            scope = f"certificate:{agency.code}:{filing.kind}:{year}"
+            sequence = self._sequence(scope, actor)
+            seq = sequence.take_next(**stamp)
+            number = self.ctx.certificate_number_format.format(
+                prefix=agency.certificate_prefixes[str(filing.kind)], year=year, seq=seq
+            )
+            filing.issue_certificate(number, **stamp)
+            self.ctx.save(sequence, filing)
+            return number
+
+        result: str = retrying(5, attempt)
+        return result
+
+    def _sequence(self, scope: str, actor: Actor) -> NumberSequence:
+        sequence_id = NumberSequence.create_id(scope)
+        if sequence_id in self.ctx.app.repository:
+            return self.ctx.load(NumberSequence, sequence_id, "编号序列", "sequence")
+        return NumberSequence._create(  # noqa: SLF001
+            NumberSequence.Started, id=sequence_id, scope=scope, **self.ctx.stamp(actor)
+        )
+
+    def withdraw(self, actor: Actor, receipt_number: str, reason: str) -> None:
+        filing = self._act(actor, Command.WITHDRAW_FILING, receipt_number)
+        filing.withdraw(required_text(reason, "reason", "撤回理由", 500), **self.ctx.stamp(actor))
+        self.ctx.save(filing)
+
+    def refer(self, actor: Actor, receipt_number: str) -> str:
+        """Refuse for lack of jurisdiction; returns the competent agency's code."""
+        filing = self._act(actor, Command.REFER_FILING, receipt_number)
+        competent = self.ctx.agencies.competent_for(filing.district).code
+        filing.refer(competent, **self.ctx.stamp(actor))
+        self.ctx.save(filing)
+        return competent
+
+    def select_for_inspection(self, actor: Actor, receipt_number: str, draw_reference: str) -> None:
+        filing = self._act(actor, Command.SELECT_FOR_INSPECTION, receipt_number)
+        filing.select_for_inspection(draw_reference, **self.ctx.stamp(actor))
+        self.ctx.save(filing)
+
+    def record_inspection_result(
+        self, actor: Actor, receipt_number: str, passed: bool, findings: list[str]
+    ) -> None:
+        filing = self._act(actor, Command.RECORD_INSPECTION_RESULT, receipt_number)
+        filing.record_inspection_result(passed, findings, **self.ctx.stamp(actor))
+        self.ctx.save(filing)
+
+    def approve_result_for_publication(self, actor: Actor, receipt_number: str) -> None:
+        filing = self._act(actor, Command.APPROVE_RESULT_PUBLICATION, receipt_number)
+        filing.approve_result_for_publication(**self.ctx.stamp(actor))
+        self.ctx.save(filing)

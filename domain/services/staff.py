@@ -1,0 +1,168 @@
+"""Staff accounts and login (RULES.md "Who acts", Art. 27-28, 39).
+
+Opening accounts is the console's job until the approval flow of Art. 28 exists; login counts
+failures on the account itself, so a lockout is part of the audit trail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+import pyotp
+from eventsourcing.persistence import IntegrityError
+
+from domain.actor import Actor, Role
+from domain.application import Context
+from domain.errors import AuthenticationFailed, ConcurrentChange, InvalidInput
+from domain.permissions import Command, authorize
+from domain.services.filings import required_text
+from domain.staff import (
+    USERNAME,
+    StaffAccount,
+    check_password_policy,
+    check_roles,
+    hash_password,
+)
+
+# Verifying against a fixed hash for unknown usernames keeps their timing like known ones.
+_DUMMY = StaffAccount.__new__(StaffAccount)
+_DUMMY.password_hash = hash_password("dummy-Password-1")
+
+
+@dataclass(frozen=True)
+class OpenedAccount:
+    account_id: UUID
+    username: str
+    totp_secret: str | None  # shown once, to be put into an authenticator app
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    account_id: str
+    username: str
+    display_name: str
+    agency: str
+    roles: tuple[Role, ...]
+
+
+def _refused(code: str = "authentication_failed") -> AuthenticationFailed:
+    return AuthenticationFailed(
+        "用户名、密码或动态口令不正确", "wrong username, password or one-time code", code=code
+    )
+
+
+class StaffService:
+    def __init__(self, context: Context) -> None:
+        self.ctx = context
+
+    def open_account(
+        self,
+        actor: Actor,
+        *,
+        username: str,
+        display_name: str,
+        agency: str,
+        roles: list[str],
+        password: str,
+    ) -> OpenedAccount:
+        authorize(actor, Command.OPEN_STAFF_ACCOUNT, self.ctx.agencies)
+        username = username.strip().lower()
+        if not USERNAME.match(username):
+            raise InvalidInput(
+                "用户名须以小写字母开头，3-32 位小写字母、数字或 . _ -",
+                "username: 3-32 of a-z 0-9 . _ -, starting with a letter",
+                code="invalid_username",
+                field="username",
+            )
+        try:
+            role_list = [Role(r) for r in roles]
+        except ValueError:
+            raise InvalidInput("未知角色", "unknown role", field="roles") from None
+        check_roles(role_list)
+        check_password_policy(password, username)
+        agency_code = self.ctx.agencies.get(agency).code
+        stamp = self.ctx.stamp(actor)
+        account = StaffAccount._create(  # noqa: SLF001
+            StaffAccount.Opened,
+            id=StaffAccount.create_id(username),
+            username=username,
+            display_name=required_text(display_name, "display_name", "姓名", 50),
+            agency=agency_code,
+            roles=[str(r) for r in role_list],
+            password_hash=hash_password(password),
+            **stamp,
+        )
+        secret = None
+        if account.needs_second_factor:
+            secret = pyotp.random_base32()
+            sealed = self.ctx.sealer.seal(self._subject(account.id), secret)
+            account.enrol_second_factor(sealed, **stamp)
+        try:
+            self.ctx.app.save(account)
+        except IntegrityError:
+            raise ConcurrentChange(
+                f"用户名 {username} 已被使用", f"username {username} is taken", code="username_taken"
+            ) from None
+        return OpenedAccount(account.id, username, secret)
+
+    @staticmethod
+    def _subject(account_id: UUID) -> str:
+        return f"staff-{account_id.hex}"
+
+    def provisioning_uri(self, opened: OpenedAccount, issuer: str) -> str | None:
+        if opened.totp_secret is None:
+            return None
+        return pyotp.TOTP(opened.totp_secret).provisioning_uri(opened.username, issuer)
+
+    def account(self, account_id: str) -> AccountInfo:
+        account = self.ctx.load(StaffAccount, UUID(account_id), "账号", "account")
+        return AccountInfo(
+            str(account.id), account.username, account.display_name, account.agency,
+            tuple(account.roles),
+        )
+
+    def authenticate(
+        self, username: str, password: str, one_time_code: str | None, role: str | None = None
+    ) -> Actor:
+        """Check credentials; every failure is recorded, the fifth in a row locks."""
+        username = username.strip().lower()
+        account_id = StaffAccount.create_id(username)
+        if account_id not in self.ctx.app.repository:
+            _DUMMY.verify_password(password)
+            raise _refused()
+        account = self.ctx.load(StaffAccount, account_id, "账号", "account")
+        now = self.ctx.clock()
+        system = Actor.system(account.agency, "login")
+        if account.is_locked(now):
+            raise AuthenticationFailed(
+                "连续登录失败次数过多，账号已临时锁定，请稍后再试",
+                "too many failed logins: the account is locked for a while",
+                code="account_locked",
+                locked_until=account.locked_until.isoformat() if account.locked_until else None,
+            )
+        reason = None
+        if not account.verify_password(password):
+            reason = "wrong_password"
+        elif account.needs_second_factor:
+            if not one_time_code:
+                raise AuthenticationFailed(
+                    "该账号须输入动态口令（TOTP）",
+                    "this account needs its one-time code (TOTP)",
+                    code="second_factor_required",
+                )
+            secret = self.ctx.sealer.open(account.totp_secret or "")
+            if not pyotp.TOTP(secret).verify(one_time_code.strip(), for_time=now, valid_window=1):
+                reason = "wrong_one_time_code"
+        if reason is not None:
+            account.record_failed_login(
+                reason, self.ctx.login_max_failures, self.ctx.lockout, **self.ctx.stamp(system)
+            )
+            self.ctx.save(account)
+            raise _refused()
+        acting = Role(role) if role else account.roles[0]
+        if acting not in account.roles:
+            raise InvalidInput("账号没有该角色", "the account does not hold that role", field="role")
+        account.record_login(**self.ctx.stamp(Actor(str(account.id), acting, account.agency)))
+        self.ctx.save(account)
+        return Actor(str(account.id), acting, account.agency)

@@ -1,0 +1,176 @@
+"""Staff accounts (RULES.md "Who acts", Art. 27-28, 39).
+
+Each account belongs to one agency and holds one or more roles, never two of the three
+administrator roles. Passwords are hashed with argon2id; five failed logins in a row lock the
+account for 30 minutes (settings); administrators and approvers log in with a TOTP second
+factor whose secret is sealed like personal data.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from eventsourcing.domain import Aggregate
+
+from domain.actor import ADMIN_ROLES, SECOND_FACTOR_ROLES, Role
+from domain.errors import IllegalTransition, InvalidInput
+from domain.events import StaffCreated, StaffEvent
+from domain.numbering import natural_id
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,31}$")
+
+
+def check_password_policy(password: str, username: str) -> None:
+    """At least 8 characters from 3 of 4 classes, not containing the username."""
+    classes = sum(
+        bool(re.search(pattern, password))
+        for pattern in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^a-zA-Z0-9]")
+    )
+    if len(password) < 8 or classes < 3 or username.lower() in password.lower():
+        raise InvalidInput(
+            "密码至少 8 位，包含大写字母、小写字母、数字、符号中的至少三类，且不得包含用户名",
+            "the password needs at least 8 characters from 3 of: lower case, upper case, "
+            "digits, symbols, and must not contain the username",
+            code="weak_password",
+            field="password",
+        )
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_roles(roles: list[Role]) -> None:
+    if not roles:
+        raise InvalidInput("账号至少需要一个角色", "an account needs a role", field="roles")
+    if len(ADMIN_ROLES.intersection(roles)) > 1:
+        raise InvalidInput(
+            "系统管理员、安全管理员、审计管理员三种角色不得由同一人兼任",
+            "one person never holds two of the administrator roles",
+            code="admin_roles_combined",
+            field="roles",
+        )
+    if Role.APPLICANT in roles or Role.SYSTEM in roles:
+        raise InvalidInput(
+            "申请人和系统角色不能分配给工作人员账号",
+            "applicant and system are not staff roles",
+            code="not_a_staff_role",
+            field="roles",
+        )
+
+
+class StaffAccount(Aggregate):
+    TOPIC = "firegov:StaffAccount"
+
+    class Event(StaffEvent):
+        TOPIC = "firegov:StaffAccount.Event"
+
+    class Created(StaffCreated):
+        TOPIC = "firegov:StaffAccount.Created"
+
+    class Opened(StaffCreated):
+        TOPIC = "firegov:StaffAccount.Opened"
+        username: str
+        display_name: str
+        agency: str
+        roles: list[str]
+        password_hash: str
+
+    def __init__(
+        self,
+        username: str,
+        display_name: str,
+        agency: str,
+        roles: list[str],
+        password_hash: str,
+        actor_id: str,
+        actor_role: str,
+        actor_agency: str,
+    ) -> None:
+        self.username = username
+        self.display_name = display_name
+        self.agency = agency
+        self.roles = [Role(r) for r in roles]
+        self.password_hash = password_hash
+        self.totp_secret: str | None = None  # sealed
+        self.failures = 0
+        self.locked_until: datetime | None = None
+
+    @staticmethod
+    def create_id(username: str) -> UUID:
+        return natural_id("staff", username)
+
+    @property
+    def needs_second_factor(self) -> bool:
+        return bool(SECOND_FACTOR_ROLES.intersection(self.roles))
+
+    def is_locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and now < self.locked_until
+
+    def verify_password(self, password: str) -> bool:
+        try:
+            return _hasher.verify(self.password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    def enrol_second_factor(self, sealed_secret: str, **by: Any) -> None:
+        self.trigger_event(self.SecondFactorEnrolled, totp_secret=sealed_secret, **by)
+
+    class SecondFactorEnrolled(StaffEvent):
+        TOPIC = "firegov:StaffAccount.SecondFactorEnrolled"
+        totp_secret: str
+
+        def apply(self, aggregate: StaffAccount) -> None:
+            aggregate.totp_secret = self.totp_secret
+
+    def record_login(self, **by: Any) -> None:
+        self.trigger_event(self.LoggedIn, **by)
+
+    class LoggedIn(StaffEvent):
+        TOPIC = "firegov:StaffAccount.LoggedIn"
+
+        def apply(self, aggregate: StaffAccount) -> None:
+            aggregate.failures = 0
+            aggregate.locked_until = None
+
+    def record_failed_login(
+        self, reason: str, max_failures: int, lockout: timedelta, **by: Any
+    ) -> None:
+        self.trigger_event(self.LoginFailed, reason=reason, **by)
+        if self.failures >= max_failures:
+            self.trigger_event(self.Locked, until=by["timestamp"] + lockout, **by)
+
+    class LoginFailed(StaffEvent):
+        TOPIC = "firegov:StaffAccount.LoginFailed"
+        reason: str
+
+        def apply(self, aggregate: StaffAccount) -> None:
+            aggregate.failures += 1
+
+    class Locked(StaffEvent):
+        TOPIC = "firegov:StaffAccount.Locked"
+        until: datetime
+
+        def apply(self, aggregate: StaffAccount) -> None:
+            aggregate.locked_until = self.until
+            aggregate.failures = 0
+
+    def change_password(self, password_hash: str, **by: Any) -> None:
+        if by["actor_id"] != str(self.id):
+            raise IllegalTransition(
+                "只能修改本人密码", "only the account holder changes the password"
+            )
+        self.trigger_event(self.PasswordChanged, password_hash=password_hash, **by)
+
+    class PasswordChanged(StaffEvent):
+        TOPIC = "firegov:StaffAccount.PasswordChanged"
+        password_hash: str
+
+        def apply(self, aggregate: StaffAccount) -> None:
+            aggregate.password_hash = self.password_hash
