@@ -1,0 +1,131 @@
+"""The composition root (cosmicpython's ``bootstrap``): settings in, a wired platform out.
+
+Embedded (no database URL): SQLite files under ``data_dir/internal``. With
+``FIREGOV_INTERNAL_DATABASE_URL``: the event store, read models, key store and sessions on
+PostgreSQL. Nothing else changes (DESIGN.md decision 7).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote, urlparse
+
+from psycopg_pool import ConnectionPool
+
+from api_internal.sessions import SessionStore
+from deployment.keystore import (
+    PostgresSubjectKeyStore,
+    SqliteSubjectKeyStore,
+    build_sealer,
+)
+from deployment.settings import InternalSettings
+from domain.agencies import AgencyDirectory
+from domain.application import Context, FiregovApplication
+from domain.calendar import WorkingDayCalendar
+from domain.sealing import Sealer
+from domain.services import Services
+from projections.internal.projector import InternalProjector
+from projections.internal.queries import FilingQueries
+from projections.internal.store import PostgresViewStore, SqliteViewStore, ViewStore
+
+
+def event_store_env(settings: InternalSettings) -> dict[str, str]:
+    """eventsourcing's persistence settings derived from ours."""
+    if settings.internal_database_url is None:
+        settings.internal_dir.mkdir(parents=True, exist_ok=True)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(settings.internal_dir / "events.sqlite"),
+            "SQLITE_LOCK_TIMEOUT": "30",
+        }
+    url = urlparse(settings.internal_database_url)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
+        "POSTGRES_HOST": url.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(url.port or 5432),
+        "POSTGRES_USER": unquote(url.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(url.password or ""),
+        "POSTGRES_SCHEMA": settings.postgres_schema,
+        # DESIGN.md "Known traps": keep the default insert path with its table lock.
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+    }
+
+
+@dataclass
+class Platform:
+    settings: InternalSettings
+    app: FiregovApplication
+    services: Services
+    projector: InternalProjector
+    queries: FilingQueries
+    sessions: SessionStore
+    sealer: Sealer
+    calendar: WorkingDayCalendar
+    agencies: AgencyDirectory
+    views: ViewStore
+    closers: list[Callable[[], None]]
+
+    def close(self) -> None:
+        for close in reversed(self.closers):
+            close()
+        self.app.close()
+
+
+def build_platform(
+    settings: InternalSettings, clock: Callable[[], datetime] | None = None
+) -> Platform:
+    now = clock or (lambda: datetime.now(UTC))
+    calendar = WorkingDayCalendar(settings.calendar_dir)
+    agencies = AgencyDirectory.from_toml(settings.agencies_file)
+    closers: list[Callable[[], None]] = []
+    views: ViewStore
+    if settings.internal_database_url is None:
+        keys = SqliteSubjectKeyStore(settings.internal_dir / "keys.sqlite")
+        views = SqliteViewStore(settings.internal_dir / "views.sqlite")
+        sessions_store: ViewStore = SqliteViewStore(settings.internal_dir / "sessions.sqlite")
+        closers += [keys.close, views.close, sessions_store.close]
+    else:
+        pool = ConnectionPool(
+            settings.internal_database_url,
+            min_size=1,
+            max_size=4,
+            kwargs={"options": f"-c search_path={settings.postgres_schema}"},
+            open=True,
+        )
+        keys_pg = PostgresSubjectKeyStore(pool, settings.postgres_schema)
+        keys_pg.ensure_schema()
+        views = PostgresViewStore(settings.internal_database_url, settings.postgres_schema)
+        sessions_store = views
+        closers += [pool.close, views.close]
+    if settings.internal_database_url is None:
+        keys.ensure_schema()
+        sealer = build_sealer(settings, keys)
+    else:
+        sealer = build_sealer(settings, keys_pg)
+    app = FiregovApplication(env=event_store_env(settings))
+    context = Context(
+        app=app,
+        calendar=calendar,
+        agencies=agencies,
+        sealer=sealer,
+        clock=now,
+        certificate_number_format=settings.certificate_number_format,
+        login_max_failures=settings.login_max_failures,
+        lockout=timedelta(minutes=settings.lockout_minutes),
+    )
+    return Platform(
+        settings=settings,
+        app=app,
+        services=Services(context),
+        projector=InternalProjector(app, views, calendar),
+        queries=FilingQueries(views, calendar),
+        sessions=SessionStore(sessions_store, timedelta(minutes=settings.session_idle_minutes)),
+        sealer=sealer,
+        calendar=calendar,
+        agencies=agencies,
+        views=views,
+        closers=closers,
+    )

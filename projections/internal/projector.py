@@ -1,0 +1,105 @@
+"""Follows the internal notification log into the staff console's read models.
+
+The projector pulls (SQLite has no subscription); each batch and its new tracking position are
+written in one transaction, with a compare-and-set on the position so that two projectors never
+apply the same notification twice. ``rebuild`` drops the tables and replays from the start and
+gives the same rows as incremental processing.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from eventsourcing.application import Application
+
+from domain.calendar import WorkingDayCalendar
+from projections.internal import filings
+from projections.internal.store import Tx, ViewStore
+
+NAME = "internal_views"
+TRACKING = "CREATE TABLE IF NOT EXISTS view_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+
+
+def _upsert(tx: Tx, table: str, row: dict[str, Any], key: str) -> None:
+    columns = list(row)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
+    tx.execute(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "  # noqa: S608 - fixed identifiers
+        f"ON CONFLICT ({key}) DO UPDATE SET {updates}",
+        [row[c] for c in columns],
+    )
+
+
+class InternalProjector:
+    def __init__(
+        self, app: Application[Any], store: ViewStore, calendar: WorkingDayCalendar
+    ) -> None:
+        self.app = app
+        self.store = store
+        self.calendar = calendar
+        self.ensure_schema()
+
+    def ensure_schema(self) -> None:
+        with self.store.transaction() as tx:
+            tx.execute(TRACKING)
+            for statement in filings.SCHEMA:
+                tx.execute(statement)
+            tx.execute("INSERT INTO view_tracking (name, position) VALUES (?, 0) ON CONFLICT (name) DO NOTHING", [NAME])
+
+    def position(self) -> int:
+        with self.store.transaction() as tx:
+            row = tx.fetchone("SELECT position FROM view_tracking WHERE name = ?", [NAME])
+        return int(row["position"]) if row else 0
+
+    def catch_up(self, batch_size: int = 500) -> int:
+        """Apply every notification not yet applied; returns the new position."""
+        while True:
+            applied = self._apply_batch(batch_size)
+            if applied < batch_size:
+                return self.position()
+
+    def _apply_batch(self, batch_size: int) -> int:
+        start = self.position()
+        notifications = self.app.recorder.select_notifications(
+            start=start + 1, limit=batch_size, topics=()
+        )
+        if not notifications:
+            return 0
+        with self.store.transaction() as tx:
+            moved = tx.execute(
+                "UPDATE view_tracking SET position = ? WHERE name = ? AND position = ?",
+                [notifications[-1].id, NAME, start],
+            )
+            if moved != 1:
+                return batch_size  # another projector took this batch; read again
+            for notification in notifications:
+                if not notification.topic.startswith("firegov:Filing."):
+                    continue
+                event = self.app.mapper.to_domain_event(notification)
+                self._apply(tx, event, notification.id)
+        return len(notifications)
+
+    def _apply(self, tx: Tx, event: Any, position: int) -> None:
+        row = tx.fetchone("SELECT * FROM view_filings WHERE id = ?", [str(event.originator_id)])
+        _upsert(tx, "view_filings", filings.project(row, event, self.calendar), "id")
+        history = filings.history_row(event, position)
+        tx.execute(
+            f"INSERT INTO view_filing_history ({', '.join(history)}) "  # noqa: S608
+            f"VALUES ({', '.join('?' for _ in history)})",
+            list(history.values()),
+        )
+
+    def rebuild(self) -> int:
+        with self.store.transaction() as tx:
+            for table in filings.TABLES:
+                tx.execute(f"DROP TABLE IF EXISTS {table}")
+            tx.execute("DELETE FROM view_tracking WHERE name = ?", [NAME])
+        self.ensure_schema()
+        return self.catch_up()
+
+    def run(self, stop: threading.Event, interval: float = 0.5) -> None:
+        """Poll until ``stop`` is set (the embedded store has no subscription)."""
+        while not stop.is_set():
+            self.catch_up()
+            stop.wait(interval)
