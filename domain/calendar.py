@@ -100,11 +100,12 @@ def _iso_date(item: Any) -> date:
     if type(item) is date:
         return item
     try:
-        if isinstance(item, str) and date.fromisoformat(item).isoformat() == item:
-            return date.fromisoformat(item)
+        day = date.fromisoformat(item) if isinstance(item, str) else None
     except ValueError:
-        pass
-    raise ValueError(f'"{item}"')
+        day = None
+    if day is None or day.isoformat() != item:
+        raise ValueError(f'"{item}"')
+    return day
 
 
 def _parse(path: Path, year: int) -> _Override:
@@ -212,11 +213,7 @@ class WorkingDayCalendar:
         return _in_shanghai(now) > _in_shanghai(deadline)
 
     def coverage(self, year: int) -> CalendarCoverage:
-        path, override, bundled = (
-            self._dir / f"{year}.toml",
-            self._override(year),
-            _package_covers(year),
-        )
+        path, override, bundled = self._path(year), self._override(year), _package_covers(year)
         sources = [_PACKAGE] if bundled else []
         if override is not None:
             kind = "complete year" if override.complete else "corrections"

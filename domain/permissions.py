@@ -47,7 +47,7 @@ PERMISSIONS: dict[Command, frozenset[Role]] = {
     Command.RECORD_INSPECTION_RESULT: frozenset({H}),
     Command.APPROVE_RESULT_PUBLICATION: frozenset({A}),
     Command.VIEW_FILINGS: frozenset({W, H, D, A, Role.SUPERVISOR, Role.LEGAL_REVIEWER}),
-    Command.VIEW_HISTORY: frozenset({W, H, D, A, Role.SUPERVISOR, Role.AUDITOR}),
+    Command.VIEW_HISTORY: frozenset({W, H, D, A, Role.SUPERVISOR, Role.AUDITOR, SYSTEM}),
     # Until the approval flow of Art. 28 lands, accounts are opened only from the console.
     Command.OPEN_STAFF_ACCOUNT: frozenset({SYSTEM}),
     Command.ERASE_PERSONAL_DATA: frozenset({SYSTEM}),

@@ -113,7 +113,7 @@ class StaffService:
     def provisioning_uri(self, opened: OpenedAccount, issuer: str) -> str | None:
         if opened.totp_secret is None:
             return None
-        return pyotp.TOTP(opened.totp_secret).provisioning_uri(opened.username, issuer)
+        return pyotp.TOTP(opened.totp_secret).provisioning_uri(name=opened.username, issuer_name=issuer)
 
     def account(self, account_id: str) -> AccountInfo:
         account = self.ctx.load(StaffAccount, UUID(account_id), "账号", "account")

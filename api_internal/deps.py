@@ -1,0 +1,64 @@
+"""What the staff API needs from the composition root, and the request's actor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api_internal.sessions import SessionStore
+from domain.actor import Actor
+from domain.agencies import AgencyDirectory
+from domain.calendar import WorkingDayCalendar
+from domain.errors import AuthenticationFailed
+from domain.sealing import Sealer
+from domain.services import Services
+from projections.internal.projector import InternalProjector
+from projections.internal.queries import FilingQueries
+
+
+@dataclass
+class Backend:
+    services: Services
+    queries: FilingQueries
+    projector: InternalProjector
+    sessions: SessionStore
+    sealer: Sealer
+    agencies: AgencyDirectory
+    calendar: WorkingDayCalendar
+    clock: Callable[[], datetime]
+    idle_timeout_minutes: int
+
+
+def backend(request: Request) -> Backend:
+    found: Backend = request.app.state.backend
+    return found
+
+
+BackendDep = Annotated[Backend, Depends(backend)]
+_bearer = HTTPBearer(auto_error=False)
+
+
+def current_actor(
+    request: Request,
+    backend: BackendDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    if credentials is None:
+        raise AuthenticationFailed("请先登录", "log in first", code="not_authenticated")
+    actor = backend.sessions.touch(credentials.credentials, backend.clock())
+    if actor is None:
+        raise AuthenticationFailed(
+            "会话已失效（超时或已退出），请重新登录",
+            "the session has ended (idle timeout or logout); log in again",
+            code="session_expired",
+        )
+    request.state.token = credentials.credentials
+    return actor
+
+
+StaffDep = Annotated[Actor, Depends(current_actor)]

@@ -1,0 +1,241 @@
+"""Construction fire filings for staff (RULES.md Art. 7-10): the window's work queue, the case
+with its whole history, and one route per command. Thin: parse, one service call, respond."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Response
+
+from api_internal.deps import Backend, BackendDep, StaffDep
+from api_internal.schemas import (
+    CertificatePublic,
+    FilingCreate,
+    InspectionResultCreate,
+    ReceiptPublic,
+    ReferralPublic,
+    ResubmissionCreate,
+    SelectionCreate,
+    SupplementNoticeCreate,
+    WithdrawalCreate,
+)
+from domain.actor import Actor
+from domain.errors import ConcurrentChange, InvalidInput, NotFound
+from domain.filing import CHECKLISTS, KIND_NAMES_ZH, Material, NoticeItem
+from domain.permissions import CITY_WIDE_READERS, Command, authorize
+
+router = APIRouter(prefix="/api/v1/filings", tags=["消防备案 filings"])
+IfMatch = Annotated[
+    str | None,
+    Header(description="可选：案件版本号（来自 ETag），不一致时返回 409，防止覆盖他人的修改"),
+]
+
+
+def _check_version(backend: Backend, receipt: str, if_match: str | None) -> None:
+    if if_match is None:
+        return
+    try:
+        expected = int(if_match.strip().strip('"').removeprefix("W/").strip('"'))
+    except ValueError:
+        raise InvalidInput("If-Match 须为版本号", "If-Match must be a version", field="If-Match") from None
+    if backend.services.filings.load(receipt).version != expected:
+        raise ConcurrentChange(
+            "该案件已被他人修改，请刷新后重试",
+            "the case changed since you read it; reload and retry",
+            retry=True,
+        )
+
+
+def _done(backend: Backend) -> None:
+    # Read-your-writes for the console: bring the read models up to the command just saved.
+    backend.projector.catch_up()
+
+
+def _visible_agencies(backend: Backend, actor: Actor) -> list[str] | None:
+    if actor.role in CITY_WIDE_READERS:
+        return None
+    return [a.code for a in backend.agencies.all() if backend.agencies.covers(actor.agency, a.code)]
+
+
+@router.get("/checklists", summary="各类备案的材料清单（补正通知按此逐项列明）")
+def checklists(actor: StaffDep) -> dict[str, Any]:
+    return {
+        str(kind): {
+            "name": KIND_NAMES_ZH[kind],
+            "items": [{"item": k, "name": n, "required": r} for k, (n, r) in items.items()],
+        }
+        for kind, items in CHECKLISTS.items()
+    }
+
+
+@router.get(
+    "/queue",
+    summary="窗口待审查备案（按期限排序）",
+    description="本机构（支队含下属大队）待审查的备案，每项含审查期限（收到材料后 5 个工作日）、"
+    "剩余工作日和是否超期。",
+)
+def review_queue(
+    actor: StaffDep, backend: BackendDep, overdue_only: Annotated[bool, Query()] = False
+) -> dict[str, Any]:
+    authorize(actor, Command.VIEW_FILINGS, backend.agencies)
+    items = backend.queries.review_queue(
+        _visible_agencies(backend, actor), backend.clock(), overdue_only
+    )
+    return {
+        "items": [asdict(i) for i in items],
+        "count": len(items),
+        "overdue": sum(i.overdue for i in items),
+    }
+
+
+@router.get("/{receipt_number}", summary="备案详情（含联系人，仅限有权人员）")
+def filing_detail(
+    receipt_number: str, actor: StaffDep, backend: BackendDep, response: Response
+) -> dict[str, Any]:
+    row = backend.queries.filing(receipt_number.upper())
+    if row is None:
+        raise NotFound("备案不存在", "filing not found")
+    authorize(actor, Command.VIEW_FILINGS, backend.agencies, row["agency"])
+    row["contact_name"] = backend.sealer.open(row["contact_name"])
+    row["contact_phone"] = backend.sealer.open(row["contact_phone"])
+    if row["review_deadline"]:
+        from datetime import datetime
+
+        deadline = datetime.fromisoformat(row["review_deadline"])
+        row["working_days_left"] = backend.calendar.working_days_left(backend.clock(), deadline)
+        row["overdue"] = backend.calendar.is_overdue(backend.clock(), deadline)
+    row["history"] = backend.queries.history(row["id"])
+    response.headers["ETag"] = f'"{row["version"]}"'
+    return row
+
+
+@router.get("/{receipt_number}/history", summary="案件全部历史：何时、何人、何角色、何机构、何事")
+def filing_history(receipt_number: str, actor: StaffDep, backend: BackendDep) -> dict[str, Any]:
+    entries = backend.services.audit.history(actor, receipt_number.upper())
+    return {"receipt_number": receipt_number.upper(), "events": [asdict(e) for e in entries]}
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="窗口代录备案（现场递交）",
+    description="规则：统一社会信用代码须通过 GB 32100 校验；联系人手机号须为有效的 11 位手机号；"
+    "工程所在区县须属本市，缺省由其确定管辖机构；材料项须属于该类备案的材料清单且不重复；"
+    "联系人姓名和手机号按个人信息密封保存。",
+)
+def submit_filing(body: FilingCreate, actor: StaffDep, backend: BackendDep) -> ReceiptPublic:
+    receipt = backend.services.filings.submit(
+        actor,
+        **body.model_dump(exclude={"materials"}),
+        materials=[Material(**m.model_dump()) for m in body.materials],  # type: ignore[typeddict-item]
+        channel="window",
+    )
+    _done(backend)
+    return ReceiptPublic(receipt_number=receipt)
+
+
+@router.post(
+    "/{receipt_number}/supplement-notice",
+    status_code=204,
+    summary="出具补正通知（一次性告知全部补正项）",
+    description="规则：仅在“待审查”状态且收到材料后 5 个工作日内；逐项写明缺少或不符合法定形式及理由；"
+    "再次通知只能列出上次通知后申请人修改过的项（或上次已列且仍未修改的项）。",
+)
+def issue_supplement_notice(
+    receipt_number: str, body: SupplementNoticeCreate, actor: StaffDep, backend: BackendDep,
+    if_match: IfMatch = None,
+) -> Response:  # fmt: skip
+    _check_version(backend, receipt_number.upper(), if_match)
+    backend.services.filings.issue_supplement_notice(
+        actor, receipt_number.upper(), [NoticeItem(**i.model_dump()) for i in body.items]  # type: ignore[typeddict-item]
+    )
+    _done(backend)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{receipt_number}/resubmission",
+    status_code=204,
+    summary="窗口代录补正材料",
+    description="规则：仅在“待补正”状态；须至少修改一项材料。",
+)
+def resubmit(
+    receipt_number: str, body: ResubmissionCreate, actor: StaffDep, backend: BackendDep,
+    if_match: IfMatch = None,
+) -> Response:  # fmt: skip
+    _check_version(backend, receipt_number.upper(), if_match)
+    backend.services.filings.resubmit(
+        actor, receipt_number.upper(), [Material(**m.model_dump()) for m in body.materials]  # type: ignore[typeddict-item]
+    )
+    _done(backend)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{receipt_number}/certificate",
+    summary="出具备案凭证",
+    description="规则：仅在“待审查”状态且必备材料齐全；编号按机构、类型、年度连续编号。",
+)
+def issue_certificate(
+    receipt_number: str, actor: StaffDep, backend: BackendDep, if_match: IfMatch = None
+) -> CertificatePublic:
+    _check_version(backend, receipt_number.upper(), if_match)
+    number = backend.services.filings.issue_certificate(actor, receipt_number.upper())
+    _done(backend)
+    return CertificatePublic(certificate_number=number)
+
+
+@router.post("/{receipt_number}/withdrawal", status_code=204, summary="撤回备案（申请人书面申请）")
+def withdraw(
+    receipt_number: str, body: WithdrawalCreate, actor: StaffDep, backend: BackendDep
+) -> Response:
+    backend.services.filings.withdraw(actor, receipt_number.upper(), body.reason)
+    _done(backend)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{receipt_number}/referral",
+    summary="无管辖权不予受理，告知有管辖权的机构",
+    description="规则：仅在“待审查”状态；有管辖权的机构由工程所在区县确定，不能是本机构。",
+)
+def refer(receipt_number: str, actor: StaffDep, backend: BackendDep) -> ReferralPublic:
+    code = backend.services.filings.refer(actor, receipt_number.upper())
+    _done(backend)
+    return ReferralPublic(competent_agency=code, competent_agency_name=backend.agencies.get(code).name)
+
+
+@router.post("/{receipt_number}/inspection-selection", status_code=204, summary="记录被随机抽中检查")
+def select_for_inspection(
+    receipt_number: str, body: SelectionCreate, actor: StaffDep, backend: BackendDep
+) -> Response:
+    backend.services.filings.select_for_inspection(actor, receipt_number.upper(), body.draw_reference)
+    _done(backend)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{receipt_number}/inspection-result",
+    status_code=204,
+    summary="记录检查结果（合格，或不合格并列明问题）",
+)
+def record_inspection_result(
+    receipt_number: str, body: InspectionResultCreate, actor: StaffDep, backend: BackendDep
+) -> Response:
+    backend.services.filings.record_inspection_result(
+        actor, receipt_number.upper(), body.passed, body.findings
+    )
+    _done(backend)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{receipt_number}/result-approval",
+    status_code=204,
+    summary="批准公布检查结果（审批人不得为结果记录人）",
+)
+def approve_result(receipt_number: str, actor: StaffDep, backend: BackendDep) -> Response:
+    backend.services.filings.approve_result_for_publication(actor, receipt_number.upper())
+    _done(backend)
+    return Response(status_code=204)

@@ -1,0 +1,134 @@
+"""Demo data: one account per role and a few filings in Zhengzhou, so that a fresh install
+shows a working window. Passwords are random, printed once and kept in
+``data_dir/demo-credentials.txt`` (mode 0600); nothing secret is in the repository."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from deployment.bootstrap import Platform
+from domain.actor import Actor, Role
+from domain.filing import CHECKLISTS, FilingKind, Material
+from domain.identifiers import credit_code_check_char
+
+MARKER = "demo-clerk"
+ACCOUNTS: list[tuple[str, str, Role, str]] = [
+    ("demo-clerk", "王晓燕", Role.WINDOW_CLERK, "zz-jinshui"),
+    ("demo-head", "李建国", Role.DEPT_HEAD, "zz-jinshui"),
+    ("demo-handler", "赵志强", Role.HANDLER, "zz-jinshui"),
+    ("demo-approver", "刘振华", Role.APPROVER, "zz-jinshui"),
+    ("demo-clerk-erqi", "陈静", Role.WINDOW_CLERK, "zz-erqi"),
+    ("demo-legal", "孙丽", Role.LEGAL_REVIEWER, "zz"),
+    ("demo-secrecy", "周平", Role.SECRECY_REVIEWER, "zz"),
+    ("demo-publicity", "吴婷", Role.PUBLICITY_EDITOR, "zz"),
+    ("demo-supervisor", "郑明", Role.SUPERVISOR, "zz"),
+    ("demo-sysadmin", "冯涛", Role.SYSTEM_ADMIN, "zz"),
+    ("demo-security", "蒋磊", Role.SECURITY_ADMIN, "zz"),
+    ("demo-auditor", "韩雪", Role.AUDITOR, "zz"),
+]
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: Role
+    agency: str
+    password: str
+    totp_secret: str | None
+
+
+def random_password() -> str:
+    return f"Fg-{secrets.token_urlsafe(9)}-{secrets.randbelow(90) + 10}"
+
+
+def credit_code(seed: str) -> str:
+    digits = str(int(hashlib.sha256(seed.encode()).hexdigest(), 16))[:9]
+    first17 = f"91410105{digits}"
+    return first17 + credit_code_check_char(first17)
+
+
+def materials(kind: FilingKind, leave_out: tuple[str, ...] = ()) -> list[Material]:
+    return [
+        Material(
+            item=item,
+            document="sha256:" + hashlib.sha256(f"demo {kind} {item}".encode()).hexdigest(),
+            file_name=f"{name[:20]}.pdf",
+            size=180_000,
+            media_type="application/pdf",
+        )
+        for item, (name, _) in CHECKLISTS[kind].items()
+        if item not in leave_out
+    ]
+
+
+def is_seeded(platform: Platform) -> bool:
+    from domain.staff import StaffAccount
+
+    return StaffAccount.create_id(MARKER) in platform.app.repository
+
+
+def seed(platform: Platform) -> list[DemoAccount]:
+    """Create the demo accounts and filings; returns the credentials (shown once)."""
+    services = platform.services
+    console = Actor.system(platform.agencies.detachment.code, "demo-seed")
+    created = []
+    for username, name, role, agency in ACCOUNTS:
+        password = random_password()
+        opened = services.staff.open_account(
+            console, username=username, display_name=name, agency=agency,
+            roles=[str(role)], password=password,
+        )  # fmt: skip
+        created.append(DemoAccount(username, role, agency, password, opened.totp_secret))
+    clerk = Actor(str(_account_id("demo-clerk")), Role.WINDOW_CLERK, "zz-jinshui")
+    erqi = Actor(str(_account_id("demo-clerk-erqi")), Role.WINDOW_CLERK, "zz-erqi")
+    real_clock = services.context.clock
+    now = real_clock()
+    filings = [
+        (clerk, 4, "郑州金水科创大厦", "金水区花园路 88 号", "金水区", FilingKind.DESIGN, ()),
+        (clerk, 1, "金水河畔商业综合体", "金水区经三路 12 号", "金水区", FilingKind.COMPLETION,
+         ("system_test_reports",)),
+        (clerk, 0, "北龙湖金融岛配套楼", "金水区龙湖外环路 6 号", "金水区", FilingKind.DESIGN,
+         ("designer_qualification", "construction_permit")),
+        (erqi, 2, "二七商圈改造工程", "二七区大学路 20 号", "二七区", FilingKind.COMPLETION, ()),
+    ]  # fmt: skip
+    for index, (actor, days_ago, project, address, district, kind, missing) in enumerate(filings):
+        services.context.clock = lambda d=days_ago: now - timedelta(days=d, hours=2)
+        try:
+            services.filings.submit(
+                actor, kind=str(kind), organisation_name=f"郑州示范置业有限公司第{index + 1}分公司",
+                credit_code=credit_code(project), project_name=project, project_address=address,
+                district=district, contact_name="张伟", contact_phone=f"1380371{index:04d}",
+                materials=materials(kind, missing),
+            )  # fmt: skip
+        finally:
+            services.context.clock = real_clock
+    platform.projector.catch_up()
+    return created
+
+
+def _account_id(username: str) -> object:
+    from domain.staff import StaffAccount
+
+    return StaffAccount.create_id(username)
+
+
+def write_credentials(data_dir: Path, accounts: list[DemoAccount], issuer: str) -> Path:
+    import pyotp
+
+    path = data_dir / "demo-credentials.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["# firegov demo accounts (demo data only; created " + datetime.now().isoformat() + ")"]
+    for a in accounts:
+        line = f"{a.username}\t{a.role}\t{a.agency}\tpassword={a.password}"
+        if a.totp_secret:
+            line += f"\ttotp_secret={a.totp_secret}\t{pyotp.TOTP(a.totp_secret).provisioning_uri(name=a.username, issuer_name=issuer)}"
+        lines.append(line)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return path

@@ -1,0 +1,122 @@
+"""Shared test helpers: a settable clock, platforms on SQLite or PostgreSQL, filing inputs."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from api_internal.app import create_app
+from api_internal.deps import Backend
+from deployment.bootstrap import Platform, build_platform
+from deployment.settings import InternalSettings
+from domain.actor import Actor, Role
+from domain.calendar import SHANGHAI
+from domain.filing import CHECKLISTS, FilingKind, Material
+from domain.identifiers import credit_code_check_char
+
+# A Tuesday morning in an ordinary working week (Asia/Shanghai).
+TUESDAY_MORNING = datetime(2026, 11, 24, 9, 30, tzinfo=SHANGHAI)
+PASSWORD = "Correct-Horse-9"
+
+
+@dataclass
+class Clock:
+    now: datetime = TUESDAY_MORNING
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now = self.now + timedelta(**delta)
+
+
+def settings_for(
+    tmp_path: Path, database_url: str | None = None, schema: str = "public", **extra: Any
+) -> InternalSettings:
+    return InternalSettings(
+        data_dir=tmp_path / "var",
+        internal_database_url=database_url,
+        postgres_schema=schema,
+        master_key=base64.b64encode(os.urandom(32)).decode(),
+        seed_demo_data=False,
+        **extra,
+    )
+
+
+def make_platform(settings: InternalSettings, clock: Clock) -> Platform:
+    return build_platform(settings, clock=clock)
+
+
+def backend_of(platform: Platform) -> Backend:
+    return Backend(
+        services=platform.services,
+        queries=platform.queries,
+        projector=platform.projector,
+        sessions=platform.sessions,
+        sealer=platform.sealer,
+        agencies=platform.agencies,
+        calendar=platform.calendar,
+        clock=platform.services.context.clock,
+        idle_timeout_minutes=platform.settings.session_idle_minutes,
+    )
+
+
+def client_of(platform: Platform) -> TestClient:
+    return TestClient(create_app(backend_of(platform)), raise_server_exceptions=False)
+
+
+def credit_code(seed: str = "x") -> str:
+    digits = str(int(hashlib.sha256(seed.encode()).hexdigest(), 16))[:9]
+    first17 = f"91410105{digits}"
+    return first17 + credit_code_check_char(first17)
+
+
+def document(label: str) -> str:
+    return "sha256:" + hashlib.sha256(label.encode()).hexdigest()
+
+
+def materials(kind: str = "design", leave_out: tuple[str, ...] = (), version: str = "1") -> list[Material]:
+    return [
+        Material(
+            item=item,
+            document=document(f"{kind}:{item}:{version}"),
+            file_name=f"{item}.pdf",
+            size=1000,
+            media_type="application/pdf",
+        )
+        for item in CHECKLISTS[FilingKind(kind)]
+        if item not in leave_out
+    ]
+
+
+def filing_input(**overrides: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "kind": "design",
+        "organisation_name": "郑州测试置业有限公司",
+        "credit_code": credit_code("org"),
+        "project_name": "测试大厦",
+        "project_address": "金水区花园路 1 号",
+        "district": "金水区",
+        "contact_name": "张伟",
+        "contact_phone": "13812345678",
+        "materials": materials(),
+    }
+    values.update(overrides)
+    return values
+
+
+def open_account(platform: Platform, username: str, role: Role, agency: str) -> tuple[Actor, str | None]:
+    """Open a staff account; returns its actor and its TOTP secret (if the role needs one)."""
+    console = Actor.system(platform.agencies.detachment.code, "test")
+    opened = platform.services.staff.open_account(
+        console, username=username, display_name=f"测试{username}", agency=agency,
+        roles=[str(role)], password=PASSWORD,
+    )  # fmt: skip
+    return Actor(str(opened.account_id), role, agency), opened.totp_secret
