@@ -90,7 +90,9 @@ def install(app: FastAPI) -> None:
             for e in error.errors()
         ]  # fmt: skip
         if any(e["type"] == "json_invalid" for e in errors):
-            return problem(400, "malformed_json", "请求体不是有效的 JSON", "the body is not valid JSON")
+            return problem(
+                400, "malformed_json", "请求体不是有效的 JSON", "the body is not valid JSON"
+            )
         return problem(
             422, "validation_failed", "提交的数据不符合要求，请检查标出的字段",
             "the request does not validate; see errors", errors=errors,

@@ -38,7 +38,9 @@ def _check_version(backend: Backend, receipt: str, if_match: str | None) -> None
     try:
         expected = int(if_match.strip().strip('"').removeprefix("W/").strip('"'))
     except ValueError:
-        raise InvalidInput("If-Match 须为版本号", "If-Match must be a version", field="If-Match") from None
+        raise InvalidInput(
+            "If-Match 须为版本号", "If-Match must be a version", field="If-Match"
+        ) from None
     if backend.services.filings.load(receipt).version != expected:
         raise ConcurrentChange(
             "该案件已被他人修改，请刷新后重试",
@@ -139,7 +141,8 @@ def submit_filing(body: FilingCreate, actor: StaffDep, backend: BackendDep) -> R
     "/{receipt_number}/supplement-notice",
     status_code=204,
     summary="出具补正通知（一次性告知全部补正项）",
-    description="规则：仅在“待审查”状态且收到材料后 5 个工作日内；逐项写明缺少或不符合法定形式及理由；"
+    description="规则：仅在“待审查”状态且收到材料后 5 个工作日内；"
+    "逐项写明缺少或不符合法定形式及理由；"
     "再次通知只能列出上次通知后申请人修改过的项（或上次已列且仍未修改的项）。",
 )
 def issue_supplement_notice(
@@ -148,7 +151,9 @@ def issue_supplement_notice(
 ) -> Response:  # fmt: skip
     _check_version(backend, receipt_number.upper(), if_match)
     backend.services.filings.issue_supplement_notice(
-        actor, receipt_number.upper(), [NoticeItem(**i.model_dump()) for i in body.items]  # type: ignore[typeddict-item]
+        actor,
+        receipt_number.upper(),
+        [NoticeItem(**i.model_dump()) for i in body.items],  # type: ignore[typeddict-item]
     )
     _done(backend)
     return Response(status_code=204)
@@ -166,7 +171,9 @@ def resubmit(
 ) -> Response:  # fmt: skip
     _check_version(backend, receipt_number.upper(), if_match)
     backend.services.filings.resubmit(
-        actor, receipt_number.upper(), [Material(**m.model_dump()) for m in body.materials]  # type: ignore[typeddict-item]
+        actor,
+        receipt_number.upper(),
+        [Material(**m.model_dump()) for m in body.materials],  # type: ignore[typeddict-item]
     )
     _done(backend)
     return Response(status_code=204)
@@ -203,14 +210,20 @@ def withdraw(
 def refer(receipt_number: str, actor: StaffDep, backend: BackendDep) -> ReferralPublic:
     code = backend.services.filings.refer(actor, receipt_number.upper())
     _done(backend)
-    return ReferralPublic(competent_agency=code, competent_agency_name=backend.agencies.get(code).name)
+    return ReferralPublic(
+        competent_agency=code, competent_agency_name=backend.agencies.get(code).name
+    )
 
 
-@router.post("/{receipt_number}/inspection-selection", status_code=204, summary="记录被随机抽中检查")
+@router.post(
+    "/{receipt_number}/inspection-selection", status_code=204, summary="记录被随机抽中检查"
+)
 def select_for_inspection(
     receipt_number: str, body: SelectionCreate, actor: StaffDep, backend: BackendDep
 ) -> Response:
-    backend.services.filings.select_for_inspection(actor, receipt_number.upper(), body.draw_reference)
+    backend.services.filings.select_for_inspection(
+        actor, receipt_number.upper(), body.draw_reference
+    )
     _done(backend)
     return Response(status_code=204)
 

@@ -66,7 +66,9 @@ class ReceiptPublic(BaseModel):
 
 class NoticeItemIn(Strict):
     item: str = Field(max_length=64, description="材料清单项代码")
-    problem: Literal["missing", "defective"] = Field(description="missing 缺少 / defective 不符合法定形式")
+    problem: Literal["missing", "defective"] = Field(
+        description="missing 缺少 / defective 不符合法定形式"
+    )
     reason: str = Field(min_length=1, max_length=500, description="需补正的理由")
 
 

@@ -8,7 +8,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -146,13 +146,18 @@ def admin_bootstrap(
             start=1, limit=1_000_000, topics=["firegov:StaffAccount.Opened"]
         )
         for notification in opened_before:
-            event = built.app.mapper.to_domain_event(notification)
+            event: Any = built.app.mapper.to_domain_event(notification)
             if str(Role.SYSTEM_ADMIN) in event.roles:
                 fail(RuntimeError("已有系统管理员 a system administrator exists already"))
-        password = getpass.getpass("密码 Password: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+        password = (
+            getpass.getpass("密码 Password: ")
+            if sys.stdin.isatty()
+            else sys.stdin.readline().strip()
+        )
         opened = built.services.staff.open_account(
             console_actor(built, "bootstrap"), username=username, display_name=display_name,
-            agency=built.agencies.detachment.code, roles=[str(Role.SYSTEM_ADMIN)], password=password,
+            agency=built.agencies.detachment.code, roles=[str(Role.SYSTEM_ADMIN)],
+            password=password,
         )  # fmt: skip
         typer.echo(f"已创建系统管理员 Created system administrator: {opened.username}")
         uri = built.services.staff.provisioning_uri(opened, settings.totp_issuer)
@@ -200,7 +205,11 @@ def settings_table() -> None:
     for name, field in InternalSettings.model_fields.items():
         default = field.default if field.default is not None else ""
         if name in {"calendar_dir", "agencies_file"}:
-            default = f"(package) deployment/{'calendar' if name == 'calendar_dir' else 'data/zhengzhou.toml'}"
+            default = "(package) " + (
+                "deployment/calendar"
+                if name == "calendar_dir"
+                else "deployment/data/zhengzhou.toml"
+            )
         typer.echo(f"| `FIREGOV_{name.upper()}` | `{default}` | {field.description} |")
 
 

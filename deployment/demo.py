@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -97,7 +98,7 @@ def seed(platform: Platform) -> list[DemoAccount]:
         (erqi, 2, "二七商圈改造工程", "二七区大学路 20 号", "二七区", FilingKind.COMPLETION, ()),
     ]  # fmt: skip
     for index, (actor, days_ago, project, address, district, kind, missing) in enumerate(filings):
-        services.context.clock = lambda d=days_ago: now - timedelta(days=d, hours=2)
+        services.context.clock = _backdated(now - timedelta(days=days_ago, hours=2))
         try:
             services.filings.submit(
                 actor, kind=str(kind), organisation_name=f"郑州示范置业有限公司第{index + 1}分公司",
@@ -109,6 +110,10 @@ def seed(platform: Platform) -> list[DemoAccount]:
             services.context.clock = real_clock
     platform.projector.catch_up()
     return created
+
+
+def _backdated(moment: datetime) -> Callable[[], datetime]:
+    return lambda: moment
 
 
 def _account_id(username: str) -> object:
@@ -126,7 +131,8 @@ def write_credentials(data_dir: Path, accounts: list[DemoAccount], issuer: str) 
     for a in accounts:
         line = f"{a.username}\t{a.role}\t{a.agency}\tpassword={a.password}"
         if a.totp_secret:
-            line += f"\ttotp_secret={a.totp_secret}\t{pyotp.TOTP(a.totp_secret).provisioning_uri(name=a.username, issuer_name=issuer)}"
+            uri = pyotp.TOTP(a.totp_secret).provisioning_uri(name=a.username, issuer_name=issuer)
+            line += f"\ttotp_secret={a.totp_secret}\t{uri}"
         lines.append(line)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

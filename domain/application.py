@@ -55,7 +55,7 @@ class Context:
 
     def load(self, cls: type[A], aggregate_id: UUID, what_zh: str, what_en: str) -> A:
         try:
-            aggregate = self.app.repository.get(aggregate_id)
+            aggregate: Any = self.app.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(f"{what_zh}不存在", f"{what_en} not found") from None
         if not isinstance(aggregate, cls):

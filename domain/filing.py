@@ -120,6 +120,11 @@ def check_materials(kind: FilingKind, materials: list[Material]) -> None:
         seen.add(item)
 
 
+def _document(materials: dict[str, Material], item: str) -> str | None:
+    material = materials.get(item)
+    return material["document"] if material else None
+
+
 class Filing(Aggregate):
     """One filing case, identified by its receipt number."""
 
@@ -188,7 +193,8 @@ class Filing(Aggregate):
     def check_status(self, *allowed: FilingStatus, action_zh: str, action: str) -> None:
         if self.status not in allowed:
             raise IllegalTransition(
-                f"备案 {self.receipt_number} 当前状态为“{STATUS_NAMES_ZH[self.status]}”，不能{action_zh}",
+                f"备案 {self.receipt_number} 当前状态为“{STATUS_NAMES_ZH[self.status]}”，"
+                f"不能{action_zh}",
                 f"filing {self.receipt_number} is {self.status}; cannot {action}",
                 status=str(self.status),
             )
@@ -245,7 +251,8 @@ class Filing(Aggregate):
             new = sorted(seen - allowed)
             if new:
                 raise IllegalTransition(
-                    f"一次性告知：补正项 {'、'.join(new)} 在上次补正后未作修改，应在首次通知中一并告知",
+                    f"一次性告知：补正项 {'、'.join(new)} 在上次补正后未作修改，"
+                    "应在首次通知中一并告知",
                     f"one complete notice: {', '.join(new)} did not change since the last "
                     "notice and should have been named in it",
                     code="notice_names_unchanged_items",
@@ -270,9 +277,7 @@ class Filing(Aggregate):
         changed = sorted(
             item
             for item in set(new) | set(self.materials)
-            if (new.get(item) or {}).get("document") != (self.materials.get(item) or {}).get(
-                "document"
-            )
+            if _document(new, item) != _document(self.materials, item)
         )
         if not changed:
             raise InvalidInput(
@@ -298,8 +303,9 @@ class Filing(Aggregate):
         self.check_status(FilingStatus.RECEIVED, action_zh="出具备案凭证", action="certify")
         missing = self.missing_required_items()
         if missing:
+            names = "、".join(CHECKLISTS[self.kind][item][0] for item in missing)
             raise IllegalTransition(
-                f"材料不齐全（缺少 {'、'.join(missing)}），应出具补正通知",
+                f"材料不齐全（缺少{names}），应出具补正通知",
                 f"materials incomplete ({', '.join(missing)}): issue a supplement notice",
                 code="materials_incomplete",
                 items=missing,
@@ -338,7 +344,9 @@ class Filing(Aggregate):
                 "this agency is competent for the project's district; it cannot refer",
                 code="agency_is_competent",
             )
-        self.trigger_event(self.ReferredForLackOfJurisdiction, competent_agency=competent_agency, **by)
+        self.trigger_event(
+            self.ReferredForLackOfJurisdiction, competent_agency=competent_agency, **by
+        )
 
     class ReferredForLackOfJurisdiction(StaffEvent):
         TOPIC = "firegov:Filing.ReferredForLackOfJurisdiction"

@@ -75,7 +75,7 @@ class SealedValueInvalid(InvalidInput):
     code = "sealed_value_invalid"
 
 
-class SubjectErased(DomainError):  # noqa: N818 - house style, like NotFound
+class SubjectErased(DomainError):
     """New personal data for a person whose key was erased is refused, never re-keyed."""
 
     code = "subject_erased"

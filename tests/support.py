@@ -82,7 +82,9 @@ def document(label: str) -> str:
     return "sha256:" + hashlib.sha256(label.encode()).hexdigest()
 
 
-def materials(kind: str = "design", leave_out: tuple[str, ...] = (), version: str = "1") -> list[Material]:
+def materials(
+    kind: str = "design", leave_out: tuple[str, ...] = (), version: str = "1"
+) -> list[Material]:
     return [
         Material(
             item=item,
@@ -112,7 +114,9 @@ def filing_input(**overrides: Any) -> dict[str, Any]:
     return values
 
 
-def open_account(platform: Platform, username: str, role: Role, agency: str) -> tuple[Actor, str | None]:
+def open_account(
+    platform: Platform, username: str, role: Role, agency: str
+) -> tuple[Actor, str | None]:
     """Open a staff account; returns its actor and its TOTP secret (if the role needs one)."""
     console = Actor.system(platform.agencies.detachment.code, "test")
     opened = platform.services.staff.open_account(
@@ -120,3 +124,23 @@ def open_account(platform: Platform, username: str, role: Role, agency: str) -> 
         roles=[str(role)], password=PASSWORD,
     )  # fmt: skip
     return Actor(str(opened.account_id), role, agency), opened.totp_secret
+
+
+def memory_services(clock: Clock) -> Any:
+    """Application services over the in-memory event store and key store (no I/O)."""
+    from deployment.settings import PACKAGE_DIR
+    from domain.agencies import AgencyDirectory
+    from domain.application import Context, FiregovApplication
+    from domain.calendar import WorkingDayCalendar
+    from domain.sealing import InMemorySubjectKeyStore, Sealer
+    from domain.services import Services
+
+    app = FiregovApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    context = Context(
+        app=app,
+        calendar=WorkingDayCalendar(PACKAGE_DIR / "calendar"),
+        agencies=AgencyDirectory.from_toml(PACKAGE_DIR / "data" / "zhengzhou.toml"),
+        sealer=Sealer(InMemorySubjectKeyStore(), os.urandom(32)),
+        clock=clock,
+    )
+    return Services(context)

@@ -37,7 +37,14 @@ WHAT_ZH = {
     "Started": "开始编号序列",
     "NumberTaken": "取号",
 }
-_HIDDEN = {"originator_id", "originator_topic", "originator_version", "timestamp", "actor_id", "actor_role"}
+_HIDDEN = {
+    "originator_id",
+    "originator_topic",
+    "originator_version",
+    "timestamp",
+    "actor_id",
+    "actor_role",
+}
 _HIDDEN |= {"actor_agency", "password_hash", "totp_secret", "materials"}
 
 
@@ -80,7 +87,7 @@ class AuditService:
 
     def history(self, actor: Actor, key: str) -> list[HistoryEntry]:
         aggregate_id = self.resolve(key)
-        events = list(self.ctx.app.events.get(aggregate_id))
+        events: list[Any] = list(self.ctx.app.events.get(aggregate_id))
         if not events:
             raise NotFound("没有该事项的记录", f"no history for {key}")
         case_agency = getattr(events[0], "agency", None)

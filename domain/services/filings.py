@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
+from uuid import UUID
 
 from domain.actor import Actor
 from domain.application import Context, retrying
@@ -31,7 +32,7 @@ def required_text(value: str, field: str, name_zh: str, max_length: int = 200) -
     return text
 
 
-def filing_id(receipt_number: str) -> Any:
+def filing_id(receipt_number: str) -> UUID:
     return natural_id("filing", receipt_number)
 
 
@@ -93,8 +94,10 @@ class FilingService:
         def attempt() -> str:
             stamp = self.ctx.stamp(actor)
             day = to_shanghai_date(stamp["timestamp"])
-            receipt = f"BA{day:%Y%m%d}" + "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(6))
-            filing = Filing._create(  # noqa: SLF001 - eventsourcing's creation hook
+            receipt = f"BA{day:%Y%m%d}" + "".join(
+                secrets.choice(RECEIPT_ALPHABET) for _ in range(6)
+            )
+            filing = Filing._create(
                 Filing.Submitted, id=filing_id(receipt), receipt_number=receipt, **fields, **stamp
             )
             self.ctx.save(filing)
@@ -152,7 +155,7 @@ class FilingService:
         sequence_id = NumberSequence.create_id(scope)
         if sequence_id in self.ctx.app.repository:
             return self.ctx.load(NumberSequence, sequence_id, "编号序列", "sequence")
-        return NumberSequence._create(  # noqa: SLF001
+        return NumberSequence._create(
             NumberSequence.Started, id=sequence_id, scope=scope, **self.ctx.stamp(actor)
         )
 

@@ -22,7 +22,7 @@ class PersonalDataService:
         reason = required_text(reason, "reason", "删除理由", 500)
         stamp = self.ctx.stamp(actor)
         erased = self.ctx.sealer.erase(subject_id, stamp["timestamp"])
-        record = PersonalDataErasure._create(  # noqa: SLF001
+        record = PersonalDataErasure._create(
             PersonalDataErasure.Erased,
             id=PersonalDataErasure.create_id(subject_id),
             subject_id=subject_id,

@@ -83,7 +83,7 @@ class StaffService:
         check_password_policy(password, username)
         agency_code = self.ctx.agencies.get(agency).code
         stamp = self.ctx.stamp(actor)
-        account = StaffAccount._create(  # noqa: SLF001
+        account = StaffAccount._create(
             StaffAccount.Opened,
             id=StaffAccount.create_id(username),
             username=username,
@@ -102,7 +102,9 @@ class StaffService:
             self.ctx.app.save(account)
         except IntegrityError:
             raise ConcurrentChange(
-                f"用户名 {username} 已被使用", f"username {username} is taken", code="username_taken"
+                f"用户名 {username} 已被使用",
+                f"username {username} is taken",
+                code="username_taken",
             ) from None
         return OpenedAccount(account.id, username, secret)
 
@@ -113,12 +115,17 @@ class StaffService:
     def provisioning_uri(self, opened: OpenedAccount, issuer: str) -> str | None:
         if opened.totp_secret is None:
             return None
-        return pyotp.TOTP(opened.totp_secret).provisioning_uri(name=opened.username, issuer_name=issuer)
+        return pyotp.TOTP(opened.totp_secret).provisioning_uri(
+            name=opened.username, issuer_name=issuer
+        )
 
     def account(self, account_id: str) -> AccountInfo:
         account = self.ctx.load(StaffAccount, UUID(account_id), "账号", "account")
         return AccountInfo(
-            str(account.id), account.username, account.display_name, account.agency,
+            str(account.id),
+            account.username,
+            account.display_name,
+            account.agency,
             tuple(account.roles),
         )
 
@@ -162,7 +169,9 @@ class StaffService:
             raise _refused()
         acting = Role(role) if role else account.roles[0]
         if acting not in account.roles:
-            raise InvalidInput("账号没有该角色", "the account does not hold that role", field="role")
+            raise InvalidInput(
+                "账号没有该角色", "the account does not hold that role", field="role"
+            )
         account.record_login(**self.ctx.stamp(Actor(str(account.id), acting, account.agency)))
         self.ctx.save(account)
         return Actor(str(account.id), acting, account.agency)

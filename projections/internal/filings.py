@@ -43,7 +43,8 @@ SCHEMA = [
         updated_at TEXT NOT NULL,
         version INTEGER NOT NULL
     )""",
-    "CREATE INDEX IF NOT EXISTS view_filings_queue ON view_filings (agency, status, review_deadline)",
+    "CREATE INDEX IF NOT EXISTS view_filings_queue"
+    " ON view_filings (agency, status, review_deadline)",
     """CREATE TABLE IF NOT EXISTS view_filing_history (
         filing_id TEXT NOT NULL,
         version INTEGER NOT NULL,
@@ -102,7 +103,8 @@ def project(row: dict[str, Any] | None, event: Any, calendar: WorkingDayCalendar
             "result": None,
         }
     else:
-        assert row is not None, f"{type(event).__name__} before Submitted"
+        if row is None:
+            raise ValueError(f"{type(event).__name__} arrived before Submitted")
         row = dict(row)
         if isinstance(event, Filing.SupplementNoticeIssued):
             row["status"] = str(FilingStatus.AWAITING_SUPPLEMENT)
@@ -132,7 +134,9 @@ def project(row: dict[str, Any] | None, event: Any, calendar: WorkingDayCalendar
     row["updated_at"] = at
     # Only a case waiting for the window's review has a review deadline.
     row["review_deadline"] = (
-        _iso(calendar.deadline_after(datetime.fromisoformat(row["received_at"]), REVIEW_WORKING_DAYS))
+        _iso(
+            calendar.deadline_after(datetime.fromisoformat(row["received_at"]), REVIEW_WORKING_DAYS)
+        )
         if FilingStatus(row["status"]) in _OPEN
         else None
     )

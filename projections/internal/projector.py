@@ -18,7 +18,9 @@ from projections.internal import filings
 from projections.internal.store import Tx, ViewStore
 
 NAME = "internal_views"
-TRACKING = "CREATE TABLE IF NOT EXISTS view_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+TRACKING = (
+    "CREATE TABLE IF NOT EXISTS view_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+)
 
 
 def _upsert(tx: Tx, table: str, row: dict[str, Any], key: str) -> None:
@@ -45,7 +47,11 @@ class InternalProjector:
             tx.execute(TRACKING)
             for statement in filings.SCHEMA:
                 tx.execute(statement)
-            tx.execute("INSERT INTO view_tracking (name, position) VALUES (?, 0) ON CONFLICT (name) DO NOTHING", [NAME])
+            tx.execute(
+                "INSERT INTO view_tracking (name, position) VALUES (?, 0)"
+                " ON CONFLICT (name) DO NOTHING",
+                [NAME],
+            )
 
     def position(self) -> int:
         with self.store.transaction() as tx:
