@@ -52,9 +52,10 @@ def problem(
     message_zh: str,
     message_en: str,
     headers: dict[str, str] | None = None,
+    /,
     **extra: Any,
 ) -> JSONResponse:
-    body = {
+    body: dict[str, Any] = {
         "type": f"https://firegov.example/problems/{code}",
         "title": message_en,
         "status": status,
@@ -62,8 +63,12 @@ def problem(
         "detail": message_zh,
         "message_zh": message_zh,
         "message_en": message_en,
-        **{k: v for k, v in extra.items() if v is not None},
     }
+    for key, value in extra.items():
+        if value is not None:
+            # A detail never overrides a member of the problem (an IllegalTransition's
+            # ``status`` is the case's status, not the HTTP one): it is kept as ``case_<key>``.
+            body[f"case_{key}" if key in body else key] = value
     return JSONResponse(body, status, headers=headers, media_type="application/problem+json")
 
 

@@ -49,9 +49,11 @@ def _check_version(backend: Backend, receipt: str, if_match: str | None) -> None
         )
 
 
-def _done(backend: Backend) -> None:
-    # Read-your-writes for the console: bring the read models up to the command just saved.
+def _caught_up(backend: Backend) -> Backend:
+    # Read-your-writes: a query first brings the read models up to every saved command, so a
+    # clerk always sees what they just did (the background follower does the rest).
     backend.projector.catch_up()
+    return backend
 
 
 def _visible_agencies(backend: Backend, actor: Actor) -> list[str] | None:
@@ -81,7 +83,7 @@ def review_queue(
     actor: StaffDep, backend: BackendDep, overdue_only: Annotated[bool, Query()] = False
 ) -> dict[str, Any]:
     authorize(actor, Command.VIEW_FILINGS, backend.agencies)
-    items = backend.queries.review_queue(
+    items = _caught_up(backend).queries.review_queue(
         _visible_agencies(backend, actor), backend.clock(), overdue_only
     )
     return {
@@ -95,7 +97,7 @@ def review_queue(
 def filing_detail(
     receipt_number: str, actor: StaffDep, backend: BackendDep, response: Response
 ) -> dict[str, Any]:
-    row = backend.queries.filing(receipt_number.upper())
+    row = _caught_up(backend).queries.filing(receipt_number.upper())
     if row is None:
         raise NotFound("备案不存在", "filing not found")
     authorize(actor, Command.VIEW_FILINGS, backend.agencies, row["agency"])
@@ -133,7 +135,6 @@ def submit_filing(body: FilingCreate, actor: StaffDep, backend: BackendDep) -> R
         materials=[Material(**m.model_dump()) for m in body.materials],  # type: ignore[typeddict-item]
         channel="window",
     )
-    _done(backend)
     return ReceiptPublic(receipt_number=receipt)
 
 
@@ -155,7 +156,6 @@ def issue_supplement_notice(
         receipt_number.upper(),
         [NoticeItem(**i.model_dump()) for i in body.items],  # type: ignore[typeddict-item]
     )
-    _done(backend)
     return Response(status_code=204)
 
 
@@ -175,7 +175,6 @@ def resubmit(
         receipt_number.upper(),
         [Material(**m.model_dump()) for m in body.materials],  # type: ignore[typeddict-item]
     )
-    _done(backend)
     return Response(status_code=204)
 
 
@@ -189,7 +188,6 @@ def issue_certificate(
 ) -> CertificatePublic:
     _check_version(backend, receipt_number.upper(), if_match)
     number = backend.services.filings.issue_certificate(actor, receipt_number.upper())
-    _done(backend)
     return CertificatePublic(certificate_number=number)
 
 
@@ -198,7 +196,6 @@ def withdraw(
     receipt_number: str, body: WithdrawalCreate, actor: StaffDep, backend: BackendDep
 ) -> Response:
     backend.services.filings.withdraw(actor, receipt_number.upper(), body.reason)
-    _done(backend)
     return Response(status_code=204)
 
 
@@ -209,7 +206,6 @@ def withdraw(
 )
 def refer(receipt_number: str, actor: StaffDep, backend: BackendDep) -> ReferralPublic:
     code = backend.services.filings.refer(actor, receipt_number.upper())
-    _done(backend)
     return ReferralPublic(
         competent_agency=code, competent_agency_name=backend.agencies.get(code).name
     )
@@ -224,7 +220,6 @@ def select_for_inspection(
     backend.services.filings.select_for_inspection(
         actor, receipt_number.upper(), body.draw_reference
     )
-    _done(backend)
     return Response(status_code=204)
 
 
@@ -239,7 +234,6 @@ def record_inspection_result(
     backend.services.filings.record_inspection_result(
         actor, receipt_number.upper(), body.passed, body.findings
     )
-    _done(backend)
     return Response(status_code=204)
 
 
@@ -250,5 +244,4 @@ def record_inspection_result(
 )
 def approve_result(receipt_number: str, actor: StaffDep, backend: BackendDep) -> Response:
     backend.services.filings.approve_result_for_publication(actor, receipt_number.upper())
-    _done(backend)
     return Response(status_code=204)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -29,6 +29,9 @@ A = TypeVar("A", bound=Aggregate)
 
 class FiregovApplication(Application[UUID]):
     name = "firegov"
+    # Cached aggregates are fast-forwarded from the store on every get, so several processes
+    # may share one store; a stale copy can only lose the optimistic-concurrency race.
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "5000"}
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = OrjsonTranscoder()

@@ -291,6 +291,10 @@ class Sealer:
         return "ps-" + secrets.token_hex(16)
 
     def seal(self, subject_id: str, plaintext: str) -> str:
+        return self.seal_many(subject_id, plaintext)[0]
+
+    def seal_many(self, subject_id: str, *plaintexts: str) -> list[str]:
+        """Seal several values of one person with one look-up of their key."""
         _check_subject_id(subject_id)
         stored = self._store.get(subject_id) or self._create_key(subject_id)
         if stored.erased:
@@ -301,8 +305,12 @@ class Sealer:
             )
         key = self._unwrap(stored)
         algorithm = stored.algorithm  # the key's own cipher, even if settings changed since
-        payload = _encrypt(algorithm, key, plaintext.encode(), _aad(subject_id, algorithm))
-        return f"{SEALED_PREFIX}{subject_id}:{algorithm.value}:{_b64encode(payload)}"
+        aad = _aad(subject_id, algorithm)
+        return [
+            f"{SEALED_PREFIX}{subject_id}:{algorithm.value}:"
+            + _b64encode(_encrypt(algorithm, key, plaintext.encode(), aad))
+            for plaintext in plaintexts
+        ]
 
     def open(self, sealed: str) -> str:
         """The plaintext, or :data:`ERASED` if the person's key was erased."""

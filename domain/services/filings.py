@@ -10,7 +10,7 @@ from uuid import UUID
 from domain.actor import Actor
 from domain.application import Context, retrying
 from domain.calendar import to_shanghai_date
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, NotFound
 from domain.filing import Filing, FilingKind, Material, NoticeItem, check_materials
 from domain.identifiers import validate_credit_code, validate_mobile
 from domain.numbering import NumberSequence, natural_id
@@ -76,6 +76,7 @@ class FilingService:
         phone = validate_mobile(contact_phone, "contact_phone")
         name = required_text(contact_name, "contact_name", "联系人姓名", 50)
         subject = self.ctx.sealer.subject_for("mobile", phone)
+        sealed_name, sealed_phone = self.ctx.sealer.seal_many(subject, name, phone)
         fields = {
             "kind": str(filing_kind),
             "agency": asked,
@@ -85,8 +86,8 @@ class FilingService:
             "project_address": required_text(project_address, "project_address", "工程地址"),
             "district": district,
             "contact_subject": subject,
-            "contact_name": self.ctx.sealer.seal(subject, name),
-            "contact_phone": self.ctx.sealer.seal(subject, phone),
+            "contact_name": sealed_name,
+            "contact_phone": sealed_phone,
             "materials": [dict(m) for m in materials],
             "channel": channel if channel in {"online", "window"} else "window",
         }
@@ -153,8 +154,10 @@ class FilingService:
 
     def _sequence(self, scope: str, actor: Actor) -> NumberSequence:
         sequence_id = NumberSequence.create_id(scope)
-        if sequence_id in self.ctx.app.repository:
+        try:
             return self.ctx.load(NumberSequence, sequence_id, "编号序列", "sequence")
+        except NotFound:
+            pass  # the first certificate of this agency, kind and year starts the sequence
         return NumberSequence._create(
             NumberSequence.Started, id=sequence_id, scope=scope, **self.ctx.stamp(actor)
         )
