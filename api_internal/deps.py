@@ -58,6 +58,7 @@ def current_actor(
             code="session_expired",
         )
     request.state.token = credentials.credentials
+    request.state.actor_id = actor.actor_id
     return actor
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
+import structlog
 from fastapi import APIRouter, Header, Query, Response
 
 from api_internal.deps import Backend, BackendDep, StaffDep
@@ -25,6 +26,7 @@ from domain.errors import ConcurrentChange, InvalidInput, NotFound
 from domain.filing import CHECKLISTS, KIND_NAMES_ZH, Material, NoticeItem
 from domain.permissions import CITY_WIDE_READERS, Command, authorize
 
+log = structlog.get_logger()
 router = APIRouter(prefix="/api/v1/filings", tags=["消防备案 filings"])
 IfMatch = Annotated[
     str | None,
@@ -135,6 +137,7 @@ def submit_filing(body: FilingCreate, actor: StaffDep, backend: BackendDep) -> R
         materials=[Material(**m.model_dump()) for m in body.materials],  # type: ignore[typeddict-item]
         channel="window",
     )
+    log.info("filing_submitted", receipt_number=receipt, channel="window")
     return ReceiptPublic(receipt_number=receipt)
 
 
@@ -156,6 +159,7 @@ def issue_supplement_notice(
         receipt_number.upper(),
         [NoticeItem(**i.model_dump()) for i in body.items],  # type: ignore[typeddict-item]
     )
+    log.info("filing_supplement_notice_issued", receipt_number=receipt_number.upper())
     return Response(status_code=204)
 
 
@@ -175,6 +179,7 @@ def resubmit(
         receipt_number.upper(),
         [Material(**m.model_dump()) for m in body.materials],  # type: ignore[typeddict-item]
     )
+    log.info("filing_resubmitted", receipt_number=receipt_number.upper())
     return Response(status_code=204)
 
 
@@ -188,6 +193,7 @@ def issue_certificate(
 ) -> CertificatePublic:
     _check_version(backend, receipt_number.upper(), if_match)
     number = backend.services.filings.issue_certificate(actor, receipt_number.upper())
+    log.info("filing_certificate_issued", receipt_number=receipt_number.upper(), number=number)
     return CertificatePublic(certificate_number=number)
 
 
@@ -196,6 +202,7 @@ def withdraw(
     receipt_number: str, body: WithdrawalCreate, actor: StaffDep, backend: BackendDep
 ) -> Response:
     backend.services.filings.withdraw(actor, receipt_number.upper(), body.reason)
+    log.info("filing_withdrawn", receipt_number=receipt_number.upper())
     return Response(status_code=204)
 
 
@@ -206,6 +213,7 @@ def withdraw(
 )
 def refer(receipt_number: str, actor: StaffDep, backend: BackendDep) -> ReferralPublic:
     code = backend.services.filings.refer(actor, receipt_number.upper())
+    log.info("filing_referred", receipt_number=receipt_number.upper(), competent_agency=code)
     return ReferralPublic(
         competent_agency=code, competent_agency_name=backend.agencies.get(code).name
     )
@@ -220,6 +228,7 @@ def select_for_inspection(
     backend.services.filings.select_for_inspection(
         actor, receipt_number.upper(), body.draw_reference
     )
+    log.info("filing_selected_for_inspection", receipt_number=receipt_number.upper())
     return Response(status_code=204)
 
 
@@ -234,6 +243,7 @@ def record_inspection_result(
     backend.services.filings.record_inspection_result(
         actor, receipt_number.upper(), body.passed, body.findings
     )
+    log.info("filing_inspection_result_recorded", receipt_number=receipt_number.upper())
     return Response(status_code=204)
 
 
@@ -244,4 +254,5 @@ def record_inspection_result(
 )
 def approve_result(receipt_number: str, actor: StaffDep, backend: BackendDep) -> Response:
     backend.services.filings.approve_result_for_publication(actor, receipt_number.upper())
+    log.info("filing_result_approved", receipt_number=receipt_number.upper())
     return Response(status_code=204)
