@@ -4,6 +4,7 @@ select for inspection, record and approve the inspection result."""
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from typing import Any
 from uuid import UUID
 
@@ -26,6 +27,15 @@ def required_text(value: str, field: str, name_zh: str, max_length: int = 200) -
         raise InvalidInput(
             f"{name_zh}不能为空且不超过 {max_length} 个字符",
             f"{field} is required and at most {max_length} characters",
+            code="invalid_text",
+            field=field,
+        )
+    # Control characters are never part of a name or address; a NUL would also be refused by
+    # PostgreSQL's text columns and stop the read-model projector at that event for everyone.
+    if any(unicodedata.category(c) == "Cc" for c in text):
+        raise InvalidInput(
+            f"{name_zh}含有不可见的控制字符",
+            f"{field} contains control characters",
             code="invalid_text",
             field=field,
         )

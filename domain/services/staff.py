@@ -167,8 +167,11 @@ class StaffService:
             )
             self.ctx.save(account)
             raise _refused()
-        acting = Role(role) if role else account.roles[0]
-        if acting not in account.roles:
+        try:
+            acting: Role | None = Role(role) if role else account.roles[0]
+        except ValueError:  # an unknown role name: refused like a role not held, not a 500
+            acting = None
+        if acting is None or acting not in account.roles:
             raise InvalidInput(
                 "账号没有该角色", "the account does not hold that role", field="role"
             )

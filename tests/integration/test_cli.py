@@ -1,0 +1,283 @@
+"""The ``firegov`` command, run in-process on an embedded (SQLite) data directory: help for
+every command, demo data, the first administrator, the audit trail, erasure, projections and
+the settings table. Refusals print Chinese and English and exit 2, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyotp
+import pytest
+import structlog
+import typer
+from typer.testing import CliRunner, Result
+
+from deployment import cli
+from deployment.bootstrap import Platform, build_platform
+from deployment.demo import ACCOUNTS
+from deployment.logging import configure_logging
+from deployment.settings import InternalSettings, load_internal_settings
+from domain.actor import SECOND_FACTOR_ROLES, Role
+from domain.sealing import ERASED
+from tests.integration.api_fixtures import CJK
+
+STRONG = "Strong-Passw0rd!"
+
+
+@contextmanager
+def embedded(data_dir: Path) -> Iterator[None]:
+    """FIREGOV_* as on a fresh machine, except the data directory (no master key: generated)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [n for n in os.environ if n.startswith("FIREGOV_")]:
+            patch.delenv(name)
+        patch.setenv("FIREGOV_DATA_DIR", str(data_dir))
+        patch.setenv("FIREGOV_LOG_JSON", "true")
+        yield
+
+
+def firegov(data_dir: Path, *args: str, stdin: str | None = None) -> Result:
+    """Run ``firegov <args>``; the logging it configures is undone afterwards, so later tests
+    never write to this run's (closed) captured stderr."""
+    saved = structlog.get_config()
+
+    def configure_uncached(level: str = "INFO", json: bool | None = None) -> None:
+        configure_logging(level, json)
+        structlog.configure(cache_logger_on_first_use=False)
+
+    with embedded(data_dir), pytest.MonkeyPatch.context() as patch:
+        patch.setattr("deployment.cli.configure_logging", configure_uncached)
+        try:
+            return CliRunner().invoke(cli.app, list(args), input=stdin)
+        finally:
+            structlog.configure(**saved)
+
+
+@contextmanager
+def opened(data_dir: Path) -> Iterator[Platform]:
+    """The platform the command works on, opened by the test to look at the outcome."""
+    with embedded(data_dir):
+        platform = build_platform(load_internal_settings())
+    try:
+        yield platform
+    finally:
+        platform.close()
+
+
+def assert_refused(result: Result, *messages: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    for message in messages:
+        assert message in result.stderr
+
+
+# -- help --------------------------------------------------------------------------------------
+
+
+def command_paths(app: typer.Typer, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths: list[tuple[str, ...]] = []
+    for command in app.registered_commands:
+        assert command.callback is not None
+        paths.append((*prefix, command.name or command.callback.__name__.replace("_", "-")))
+    for group in app.registered_groups:
+        assert group.name is not None
+        assert group.typer_instance is not None
+        paths.append((*prefix, group.name))
+        paths += command_paths(group.typer_instance, (*prefix, group.name))
+    return paths
+
+
+HELP_PATHS = [(), *command_paths(cli.app)]
+
+
+@pytest.mark.parametrize("path", HELP_PATHS, ids=lambda p: " ".join(("firegov", *p)))
+def test_every_command_and_group_explains_itself_in_chinese_and_english(
+    tmp_path: Path, path: tuple[str, ...]
+) -> None:
+    result = firegov(tmp_path, *path, "--help")
+
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.stdout
+    assert CJK.search(result.stdout)
+    assert not (tmp_path / "internal").exists()  # asking for help touches no data
+
+
+def test_the_help_walk_reaches_every_group_and_its_commands() -> None:
+    assert {"run", "demo seed", "admin bootstrap", "audit history"} <= {
+        " ".join(p) for p in HELP_PATHS
+    }
+    assert {p[0] for p in HELP_PATHS if len(p) == 2} == {
+        "internal", "demo", "admin", "audit", "projections", "personal-data", "settings",
+        "calendar",
+    }  # fmt: skip
+
+
+# -- demo data ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Seeded:
+    data_dir: Path
+    first: Result
+    second: Result
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
+    data_dir = tmp_path_factory.mktemp("seeded")
+    return Seeded(data_dir, firegov(data_dir, "demo", "seed"), firegov(data_dir, "demo", "seed"))
+
+
+def test_demo_seed_prints_one_account_per_role_and_files_demo_filings(seeded: Seeded) -> None:
+    assert seeded.first.exit_code == 0, seeded.first.output
+    lines = [line.split() for line in seeded.first.stdout.splitlines() if line.startswith("  ")]
+
+    assert len(lines) == 12
+    assert [(u, r, a) for u, r, a, *_ in lines] == [(u, str(r), a) for u, _, r, a in ACCOUNTS]
+    staff_roles = {str(r) for r in Role if r not in {Role.APPLICANT, Role.SYSTEM}}
+    assert {role for _, role, *_ in lines} == staff_roles
+    for username, role, _, password, *totp in lines:
+        assert bool(totp) == (Role(role) in SECOND_FACTOR_ROLES), username
+        assert len(password) >= 12
+    with opened(seeded.data_dir) as platform:
+        rows = platform.queries.rows()
+    assert len(rows) == 4
+    assert {row["agency"] for row in rows} == {"zz-jinshui", "zz-erqi"}
+    credentials = (seeded.data_dir / "demo-credentials.txt").stat()
+    assert credentials.st_mode & 0o077 == 0  # readable by the operator only
+
+
+def test_a_second_demo_seed_says_the_data_exists_and_adds_nothing(seeded: Seeded) -> None:
+    assert seeded.second.exit_code == 0, seeded.second.output
+    assert "演示数据已存在 Demo data exists already" in seeded.second.stdout
+    assert "demo-clerk " not in seeded.second.stdout
+    with opened(seeded.data_dir) as platform:
+        assert len(platform.queries.rows()) == 4
+
+
+def test_audit_history_prints_who_submitted_in_which_role_and_agency(seeded: Seeded) -> None:
+    with opened(seeded.data_dir) as platform:
+        (row,) = [r for r in platform.queries.rows() if r["project_name"] == "郑州金水科创大厦"]
+
+    result = firegov(seeded.data_dir, "audit", "history", row["receipt_number"])
+
+    assert result.exit_code == 0, result.output
+    (submitted,) = [line for line in result.stdout.splitlines() if "[Submitted]" in line]
+    assert "王晓燕（demo-clerk）" in submitted
+    assert "受理窗口(window_clerk)" in submitted
+    assert "zz-jinshui" in submitted
+    assert "contact_name=〔密封 sealed〕" in submitted  # the trail does not show personal data
+
+
+def test_audit_history_of_an_unknown_receipt_is_refused_in_both_languages(
+    seeded: Seeded,
+) -> None:
+    result = firegov(seeded.data_dir, "audit", "history", "BA20260101ZZZZZZ")
+
+    assert_refused(result, "错误：没有该事项的记录", "Error: no history for BA20260101ZZZZZZ")
+
+
+def test_personal_data_erase_shreds_the_contact_of_a_filing(seeded: Seeded) -> None:
+    with opened(seeded.data_dir) as platform:
+        row = next(r for r in platform.queries.rows() if r["agency"] == "zz-erqi")
+        assert platform.sealer.open(row["contact_name"]) == "张伟"
+
+    erased = firegov(
+        seeded.data_dir, "personal-data", "erase", row["contact_subject"], "--reason", "x"
+    )
+    again = firegov(
+        seeded.data_dir, "personal-data", "erase", row["contact_subject"], "--reason", "x"
+    )
+
+    assert erased.exit_code == 0, erased.output
+    assert "已删除 Erased" in erased.stdout
+    assert "此前已删除或不存在 Already erased or unknown" in again.stdout
+    with opened(seeded.data_dir) as platform:
+        assert platform.sealer.open(row["contact_name"]) == ERASED
+
+
+def test_projections_rebuild_replays_everything_and_prints_the_position(seeded: Seeded) -> None:
+    with opened(seeded.data_dir) as platform:
+        before = platform.queries.rows()
+        last = platform.app.recorder.max_notification_id()
+
+    result = firegov(seeded.data_dir, "projections", "rebuild")
+
+    assert result.exit_code == 0, result.output
+    assert f"已重建至位置 Rebuilt up to notification {last}" in result.stdout
+    with opened(seeded.data_dir) as platform:
+        assert platform.queries.rows() == before
+
+
+# -- the first administrator -------------------------------------------------------------------
+
+
+def test_admin_bootstrap_creates_the_first_system_administrator_once(tmp_path: Path) -> None:
+    first = firegov(tmp_path, "admin", "bootstrap", stdin=f"{STRONG}\n")
+    second = firegov(tmp_path, "admin", "bootstrap", "--username", "root2", stdin=f"{STRONG}\n")
+
+    assert first.exit_code == 0, first.output
+    assert "已创建系统管理员 Created system administrator: sysadmin" in first.stdout
+    uri = re.search(r"otpauth://totp/\S+", first.stdout)
+    assert uri is not None
+    assert "issuer=firegov" in uri.group()
+    assert_refused(second, "已有系统管理员 a system administrator exists already")
+    with opened(tmp_path) as platform:
+        assert usernames(platform) == ["sysadmin"]
+        totp = pyotp.parse_uri(uri.group())  # the URI really enrols the second factor
+        assert isinstance(totp, pyotp.TOTP)
+        code = totp.now()
+        admin = platform.services.staff.authenticate("sysadmin", STRONG, code)
+    assert admin.role is Role.SYSTEM_ADMIN
+
+
+def usernames(platform: Platform) -> list[str]:
+    """Every account opened in this data directory."""
+    notifications = platform.app.recorder.select_notifications(
+        start=1, limit=1000, topics=["firegov:StaffAccount.Opened"]
+    )
+    events = [platform.app.mapper.to_domain_event(n) for n in notifications]
+    return [getattr(event, "username", "") for event in events]
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["short1A", "alllowercaseletters", "Sysadmin-2026"],
+    ids=["seven characters", "one class", "contains the username"],
+)
+def test_admin_bootstrap_refuses_a_weak_password_in_both_languages(
+    tmp_path: Path, password: str
+) -> None:
+    result = firegov(tmp_path, "admin", "bootstrap", stdin=f"{password}\n")
+
+    assert_refused(
+        result,
+        "错误：密码至少 8 位",
+        "Error: the password needs at least 8 characters",
+    )
+    assert "otpauth://" not in result.output
+    with opened(tmp_path) as platform:
+        assert usernames(platform) == []
+
+
+# -- settings ----------------------------------------------------------------------------------
+
+
+def test_settings_table_has_a_markdown_row_for_every_setting(tmp_path: Path) -> None:
+    result = firegov(tmp_path, "settings", "table")
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[:2] == ["| variable | default | description |", "| --- | --- | --- |"]
+    rows = {line.split("|")[1].strip(): line for line in lines[2:]}
+    assert list(rows) == [f"`FIREGOV_{name.upper()}`" for name in InternalSettings.model_fields]
+    for name, field in InternalSettings.model_fields.items():
+        row = rows[f"`FIREGOV_{name.upper()}`"]
+        assert row.count("|") == 4
+        assert str(field.description) in row
+    assert "| `FIREGOV_SESSION_IDLE_MINUTES` | `30` |" in result.stdout
