@@ -16,6 +16,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.errors import IllegalTransition, InvalidInput
 from domain.events import StaffCreated, StaffEvent
+from domain.text import required_text
 
 
 class FilingKind(StrEnum):
@@ -110,6 +111,7 @@ def check_materials(kind: FilingKind, materials: list[Material]) -> None:
                 code="duplicate_material_item",
                 field="materials",
             )
+        required_text(material["file_name"], "materials", "文件名", 200)
         if not material["document"].startswith("sha256:"):
             raise InvalidInput(
                 f"材料项 {item} 未引用已上传的文件",
@@ -243,6 +245,7 @@ class Filing(Aggregate):
                     code="invalid_notice_item",
                     field="items",
                 )
+            required_text(entry["reason"], "items", "补正理由", 500)
             seen.add(item)
         if self.notices:
             # 一次告知: after the first notice, only what changed since (or what an earlier
@@ -299,10 +302,17 @@ class Filing(Aggregate):
             aggregate.status = FilingStatus.RECEIVED
             aggregate.received_at = self.timestamp
 
-    def issue_certificate(self, certificate_number: str, **by: Any) -> None:
+    def issue_certificate(
+        self, certificate_number: str, review_deadline: datetime | None, **by: Any
+    ) -> None:
+        """Certify complete materials; after the review period without a notice, the materials
+        count as complete whatever is missing (Administrative Licensing Law Art. 32)."""
         self.check_status(FilingStatus.RECEIVED, action_zh="出具备案凭证", action="certify")
         missing = self.missing_required_items()
-        if missing:
+        deemed_complete = (
+            bool(missing) and review_deadline is not None and by["timestamp"] > review_deadline
+        )
+        if missing and not deemed_complete:
             names = "、".join(CHECKLISTS[self.kind][item][0] for item in missing)
             raise IllegalTransition(
                 f"材料不齐全（缺少{names}），应出具补正通知",
@@ -310,11 +320,17 @@ class Filing(Aggregate):
                 code="materials_incomplete",
                 items=missing,
             )
-        self.trigger_event(self.CertificateIssued, certificate_number=certificate_number, **by)
+        self.trigger_event(
+            self.CertificateIssued,
+            certificate_number=certificate_number,
+            deemed_complete=deemed_complete,
+            **by,
+        )
 
     class CertificateIssued(StaffEvent):
         TOPIC = "firegov:Filing.CertificateIssued"
         certificate_number: str
+        deemed_complete: bool  # issued after the review period passed without a notice
 
         def apply(self, aggregate: Filing) -> None:
             aggregate.status = FilingStatus.CERTIFIED
@@ -364,7 +380,8 @@ class Filing(Aggregate):
                 code="missing_draw_reference",
                 field="draw_reference",
             )
-        self.trigger_event(self.SelectedForInspection, draw_reference=draw_reference.strip(), **by)
+        reference = required_text(draw_reference, "draw_reference", "抽取记录编号", 100)
+        self.trigger_event(self.SelectedForInspection, draw_reference=reference, **by)
 
     class SelectedForInspection(StaffEvent):
         TOPIC = "firegov:Filing.SelectedForInspection"
@@ -375,7 +392,9 @@ class Filing(Aggregate):
 
     def record_inspection_result(self, passed: bool, findings: list[str], **by: Any) -> None:
         self.check_status(FilingStatus.SELECTED, action_zh="记录检查结果", action="record a result")
-        findings = [f.strip() for f in findings if f.strip()]
+        findings = [
+            required_text(f, "findings", "检查发现的问题", 500) for f in findings if f.strip()
+        ]
         if not passed and not findings:
             raise InvalidInput(
                 "检查不合格时须列明发现的问题",

@@ -4,7 +4,6 @@ select for inspection, record and approve the inspection result."""
 from __future__ import annotations
 
 import secrets
-import unicodedata
 from typing import Any
 from uuid import UUID
 
@@ -16,30 +15,10 @@ from domain.filing import Filing, FilingKind, Material, NoticeItem, check_materi
 from domain.identifiers import validate_credit_code, validate_mobile
 from domain.numbering import NumberSequence, natural_id
 from domain.permissions import Command, authorize
+from domain.text import required_text
 
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over the phone
 REVIEW_WORKING_DAYS = 5  # Art. 9 / Administrative Licensing Law Art. 32
-
-
-def required_text(value: str, field: str, name_zh: str, max_length: int = 200) -> str:
-    text = " ".join(value.split())
-    if not text or len(text) > max_length:
-        raise InvalidInput(
-            f"{name_zh}不能为空且不超过 {max_length} 个字符",
-            f"{field} is required and at most {max_length} characters",
-            code="invalid_text",
-            field=field,
-        )
-    # Control characters are never part of a name or address; a NUL would also be refused by
-    # PostgreSQL's text columns and stop the read-model projector at that event for everyone.
-    if any(unicodedata.category(c) == "Cc" for c in text):
-        raise InvalidInput(
-            f"{name_zh}含有不可见的控制字符",
-            f"{field} contains control characters",
-            code="invalid_text",
-            field=field,
-        )
-    return text
 
 
 def filing_id(receipt_number: str) -> UUID:
@@ -155,7 +134,9 @@ class FilingService:
             number = self.ctx.certificate_number_format.format(
                 prefix=agency.certificate_prefixes[str(filing.kind)], year=year, seq=seq
             )
-            filing.issue_certificate(number, **stamp)
+            # Only incomplete materials need the review deadline (and so the calendar).
+            deadline = self.review_deadline(filing) if filing.missing_required_items() else None
+            filing.issue_certificate(number, deadline, **stamp)
             self.ctx.save(sequence, filing)
             return number
 

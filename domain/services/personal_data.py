@@ -9,7 +9,7 @@ from domain.actor import Actor
 from domain.application import Context
 from domain.erasure import PersonalDataErasure
 from domain.permissions import Command, authorize
-from domain.services.filings import required_text
+from domain.text import required_text
 
 
 class PersonalDataService:

@@ -16,7 +16,6 @@ from domain.actor import Actor, Role
 from domain.application import Context
 from domain.errors import AuthenticationFailed, ConcurrentChange, InvalidInput
 from domain.permissions import Command, authorize
-from domain.services.filings import required_text
 from domain.staff import (
     USERNAME,
     StaffAccount,
@@ -24,6 +23,7 @@ from domain.staff import (
     check_roles,
     hash_password,
 )
+from domain.text import required_text
 
 # Verifying against a fixed hash for unknown usernames keeps their timing like known ones.
 _DUMMY = StaffAccount.__new__(StaffAccount)

@@ -66,7 +66,11 @@ def bare_rate(platform: Platform, count: int) -> float:
         env["SQLITE_DBNAME"] = str(Path(env["SQLITE_DBNAME"]).with_name("bare.sqlite"))
     app = Bare(env=env)
     try:
-        return rate(count, lambda _: app.save(Dot()))
+
+        def save_one(_: int) -> None:
+            app.save(Dot())
+
+        return rate(count, save_one)
     finally:
         app.close()
 

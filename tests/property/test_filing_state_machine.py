@@ -167,13 +167,10 @@ class FilingLifeCycle(RuleBasedStateMachine):
     ) -> None:
         receipt, filing = self.pick(data, FilingStatus.RECEIVED)
         items = filing.items(indices)
-        deadline = self.services.context.calendar.deadline_after(
-            filing.received_at, REVIEW_WORKING_DAYS
-        )
         refusal = self.jurisdiction_refusal(who)
         if refusal is None and filing.status is not FilingStatus.RECEIVED:
             refusal = "illegal_transition"
-        if refusal is None and self.clock() > deadline:
+        if refusal is None and self.review_period_over(filing):
             refusal = "supplement_notice_too_late"
         if refusal is None and filing.notices and set(items) - (filing.changed | filing.noticed):
             refusal = "notice_names_unchanged_items"
@@ -224,6 +221,12 @@ class FilingLifeCycle(RuleBasedStateMachine):
             filing.changed = changed
             filing.received_at = self.clock()
 
+    def review_period_over(self, filing: Expected) -> bool:
+        deadline = self.services.context.calendar.deadline_after(
+            filing.received_at, REVIEW_WORKING_DAYS
+        )
+        return bool(self.clock() > deadline)
+
     @precondition(has_filings)
     @rule(data=st.data(), who=WHO)
     def issue_certificate(self, data: st.DataObject, who: str) -> None:
@@ -231,7 +234,7 @@ class FilingLifeCycle(RuleBasedStateMachine):
         refusal = self.jurisdiction_refusal(who)
         if refusal is None and filing.status is not FilingStatus.RECEIVED:
             refusal = "illegal_transition"
-        if refusal is None and filing.missing_required():
+        if refusal is None and filing.missing_required() and not self.review_period_over(filing):
             refusal = "materials_incomplete"
         number = self.expect(
             refusal,

@@ -175,6 +175,68 @@ def test_a_notice_after_the_fifth_working_day_is_too_late(services: Services, cl
     assert services.filings.load(receipt).status is FilingStatus.RECEIVED
 
 
+def test_after_the_notice_period_incomplete_materials_count_as_complete(
+    services: Services, clock: Clock
+) -> None:
+    """Administrative Licensing Law Art. 32: no notice within 5 working days means the case
+    counts as received complete, so the window certifies it and the event says why."""
+    receipt = submit(services, materials=materials(leave_out=("construction_permit",)))
+    with pytest.raises(IllegalTransition) as refused:
+        services.filings.issue_certificate(JINSHUI_WINDOW, receipt)
+    assert refused.value.code == "materials_incomplete"
+
+    clock.advance(days=7, hours=14, minutes=30)  # 00:00 after the fifth working day
+    number = services.filings.issue_certificate(JINSHUI_WINDOW, receipt)
+
+    certified = stored_events(services, receipt)[-1]
+    assert isinstance(certified, Filing.CertificateIssued)
+    assert certified.certificate_number == number
+    assert certified.deemed_complete is True
+
+
+def test_complete_materials_are_not_marked_deemed_complete(services: Services) -> None:
+    receipt = submit(services)
+    services.filings.issue_certificate(JINSHUI_WINDOW, receipt)
+    assert stored_events(services, receipt)[-1].deemed_complete is False
+
+
+@pytest.mark.parametrize(
+    ("command", "field"),
+    [
+        (lambda s, r: s.filings.withdraw(JINSHUI_WINDOW, r, "撤回\x00"), "reason"),
+        (
+            lambda s, r: s.filings.issue_supplement_notice(
+                JINSHUI_WINDOW,
+                r,
+                [NoticeItem(item="construction_permit", problem="missing", reason="缺\x07")],
+            ),
+            "items",
+        ),
+    ],
+)
+def test_control_characters_in_free_text_are_refused(
+    services: Services, command: Callable[[Services, str], Any], field: str
+) -> None:
+    receipt = submit(services, materials=materials(leave_out=("construction_permit",)))
+    before = len(stored_events(services, receipt))
+
+    with pytest.raises(InvalidInput) as refused:
+        command(services, receipt)
+
+    assert refused.value.field == field
+    assert refused.value.code == "invalid_text"
+    assert len(stored_events(services, receipt)) == before
+
+
+def test_control_characters_in_findings_are_refused(services: Services) -> None:
+    receipt = certified_and_selected(services)
+    with pytest.raises(InvalidInput) as refused:
+        services.filings.record_inspection_result(
+            JINSHUI_HANDLER, receipt, False, ["疏散通道堵塞\x00"]
+        )
+    assert refused.value.field == "findings"
+
+
 def noticed_then_resubmitted(services: Services) -> str:
     """First notice names construction_permit (missing) and fire_design_documents (defective);
     the applicant adds the permit and changes the application form, nothing else."""
