@@ -149,6 +149,7 @@ class WorkingDayCalendar:
     def __init__(self, override_dir: Path | None = None) -> None:
         self._dir = override_dir if override_dir is not None else DEFAULT_OVERRIDE_DIR
         self._overrides: dict[int, _Override | None] = {}
+        self._answers: dict[date, bool] = {}  # only answers; a refusal is asked again
         self._lock = threading.Lock()
 
     def _path(self, year: int) -> Path:
@@ -168,6 +169,12 @@ class WorkingDayCalendar:
 
     def is_working_day(self, day: date) -> bool:
         day = to_shanghai_date(day)  # a datetime's own date may not be Shanghai's date
+        answer = self._answers.get(day)
+        if answer is None:
+            answer = self._answers[day] = self._decide(day)
+        return answer
+
+    def _decide(self, day: date) -> bool:
         override = self._override(day.year)
         if override is not None:
             if day in override.holidays:
