@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import time
-import uuid
-from collections.abc import Awaitable, Callable
-
-import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 from api_internal import problems, routes_auth, routes_filings
 from api_internal.deps import Backend
+from api_internal.middleware import RequestEnvelope
 
-log = structlog.get_logger()
 MAX_JSON_BODY = 1024 * 1024  # commands are small; documents arrive through their own route
 
 DESCRIPTION = """
@@ -35,33 +30,7 @@ def create_app(backend: Backend) -> FastAPI:
     app.state.backend = backend
     problems.install(app)
 
-    @app.middleware("http")
-    async def limit_body(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        started = time.perf_counter()
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_JSON_BODY):
-            code, zh, en = problems.HTTP_MESSAGES[413]
-            response: Response = problems.problem(413, code, zh, en, max_bytes=MAX_JSON_BODY)
-        else:
-            response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Cache-Control", "no-store")
-        response.headers["X-Request-ID"] = request_id
-        # The path holds receipt numbers only; bodies (which may hold personal data) are not logged.
-        log.info(
-            "request_completed",
-            method=request.method,
-            path=request.url.path,
-            status=response.status_code,
-            duration_ms=round((time.perf_counter() - started) * 1000, 1),
-            actor_id=getattr(request.state, "actor_id", None),
-        )
-        structlog.contextvars.clear_contextvars()
-        return response
+    app.add_middleware(RequestEnvelope, max_body=MAX_JSON_BODY)
 
     @app.get("/health", tags=["运维 operations"], summary="存活检查")
     def health() -> dict[str, object]:

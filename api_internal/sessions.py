@@ -48,19 +48,21 @@ class SessionStore:
     def touch(self, token: str, now: datetime) -> Actor | None:
         """The session's actor, sliding its idle timeout; None if unknown or idle too long."""
         key = _hash(token)
-        with self.store.transaction() as tx:
+        with self.store.reading() as tx:
             row = tx.fetchone("SELECT * FROM staff_sessions WHERE token_hash = ?", [key])
-            if row is None:
-                return None
-            idle_for = now - datetime.fromisoformat(row["last_seen"])
-            if idle_for > self.idle:
-                tx.execute("DELETE FROM staff_sessions WHERE token_hash = ?", [key])
-                return None
-            # Sliding the timeout to the minute is enough, and spares a write per request.
-            if idle_for >= TOUCH_GRANULARITY:
+        if row is None:
+            return None
+        idle_for = now - datetime.fromisoformat(row["last_seen"])
+        if idle_for > self.idle:
+            self.end(token)
+            return None
+        # Sliding the timeout to the minute is enough, and spares a write per request.
+        if idle_for >= TOUCH_GRANULARITY:
+            with self.store.transaction() as tx:
                 tx.execute(
-                    "UPDATE staff_sessions SET last_seen = ? WHERE token_hash = ?",
-                    [now.isoformat(), key],
+                    "UPDATE staff_sessions SET last_seen = ?"
+                    " WHERE token_hash = ? AND last_seen = ?",
+                    [now.isoformat(), key, row["last_seen"]],
                 )
         return Actor(row["account_id"], Role(row["role"]), row["agency"])
 

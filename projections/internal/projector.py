@@ -54,7 +54,7 @@ class InternalProjector:
             )
 
     def position(self) -> int:
-        with self.store.transaction() as tx:
+        with self.store.reading() as tx:
             row = tx.fetchone("SELECT position FROM view_tracking WHERE name = ?", [NAME])
         return int(row["position"]) if row else 0
 

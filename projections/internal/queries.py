@@ -54,7 +54,7 @@ class FilingQueries:
                 return []
             sql += f" AND agency IN ({', '.join('?' for _ in agencies)})"
             params += list(agencies)
-        with self.store.transaction() as tx:
+        with self.store.reading() as tx:
             rows = tx.fetchall(sql + " ORDER BY review_deadline, receipt_number", params)
         items = []
         for row in rows:
@@ -76,7 +76,7 @@ class FilingQueries:
         return items
 
     def filing(self, receipt_number: str) -> dict[str, Any] | None:
-        with self.store.transaction() as tx:
+        with self.store.reading() as tx:
             row = tx.fetchone(
                 "SELECT * FROM view_filings WHERE receipt_number = ?", [receipt_number]
             )
@@ -90,7 +90,7 @@ class FilingQueries:
         return row
 
     def history(self, filing_id: str) -> list[dict[str, Any]]:
-        with self.store.transaction() as tx:
+        with self.store.reading() as tx:
             rows = tx.fetchall(
                 "SELECT * FROM view_filing_history WHERE filing_id = ? ORDER BY version",
                 [filing_id],
@@ -101,5 +101,5 @@ class FilingQueries:
 
     def rows(self) -> list[dict[str, Any]]:
         """Every filing row, for comparing a rebuild with incremental processing."""
-        with self.store.transaction() as tx:
+        with self.store.reading() as tx:
             return tx.fetchall("SELECT * FROM view_filings ORDER BY id")

@@ -29,6 +29,9 @@ class ViewStore(Protocol):
     @contextmanager
     def transaction(self) -> Iterator[Tx]: ...  # pragma: no cover - protocol
 
+    @contextmanager
+    def reading(self) -> Iterator[Tx]: ...  # pragma: no cover - protocol
+
     def close(self) -> None: ...
 
 
@@ -85,6 +88,20 @@ class SqliteViewStore:
                 raise
             connection.execute("COMMIT")
 
+    @contextmanager
+    def reading(self) -> Iterator[Tx]:
+        """A read-only snapshot: in WAL mode readers neither wait for nor block the writer."""
+        if self.path == ":memory:":
+            with self.transaction() as tx:
+                yield tx
+            return
+        connection = self._connection()
+        connection.execute("BEGIN")
+        try:
+            yield _SqliteTx(connection)
+        finally:
+            connection.execute("ROLLBACK")
+
     def close(self) -> None:
         connection = getattr(self._local, "connection", None)
         if connection is not None:
@@ -130,6 +147,8 @@ class PostgresViewStore:
     def transaction(self) -> Iterator[Tx]:
         with self.pool.connection() as connection, connection.transaction():
             yield _PostgresTx(connection)
+
+    reading = transaction
 
     def close(self) -> None:
         self.pool.close()

@@ -29,6 +29,7 @@ import psycopg
 import uvicorn
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
+from fastapi import FastAPI
 
 from api_internal.app import create_app
 from deployment.bootstrap import Platform, event_store_env
@@ -98,12 +99,16 @@ def service_flow(platform: Platform, count: int) -> float:
 @contextmanager
 def serving(platform: Platform) -> Iterator[str]:
     """The staff API on a real uvicorn server on a free loopback port."""
+    with serving_app(create_app(backend_of(platform))) as base_url:
+        yield base_url
+
+
+@contextmanager
+def serving_app(app: FastAPI) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(backend_of(platform)), host="127.0.0.1", port=port, log_level="warning"
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -143,6 +148,23 @@ def http_flow(platform: Platform, count: int) -> float:
         return 4 * rate(count, one)
 
 
+def empty_endpoint_rate(count: int) -> float:
+    """Round trips to an empty FastAPI endpoint on the same server set-up: the floor of any
+    HTTP figure here, since client and server share this process and its interpreter lock."""
+    app = FastAPI()
+
+    @app.post("/nothing")
+    def nothing() -> dict[str, str]:
+        return {}
+
+    with serving_app(app) as base_url, httpx.Client(base_url=base_url) as client:
+
+        def call(_: int) -> None:
+            client.post("/nothing").raise_for_status()
+
+        return rate(count, call)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--postgres", action="store_true", help="run on PostgreSQL")
@@ -163,6 +185,7 @@ def main() -> None:
             bare = bare_rate(platform, args.n * 4)
             service = service_flow(platform, args.n)
             http = http_flow(platform, args.n)
+            floor = empty_endpoint_rate(args.n * 4)
         finally:
             platform.close()
             if args.postgres:
@@ -174,6 +197,7 @@ def main() -> None:
     print(f"bare eventsourcing saves   {bare:9.1f} /s   1.00x")
     print(f"filing flow via service    {service:9.1f} /s   {service / bare:.2f}x   (aim >= 0.8x)")
     print(f"filing flow via HTTP       {http:9.1f} /s   {http / bare:.2f}x   (aim >= 0.5x)")
+    print(f"empty FastAPI endpoint     {floor:9.1f} /s   {floor / bare:.2f}x   (the HTTP ceiling)")
     print(f"peak resident memory       {peak_mb:9.1f} MB          (aim < 300 MB)")
 
 

@@ -5,6 +5,7 @@ Runs on SQLite and on PostgreSQL (the ``platform`` fixture)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -236,6 +237,24 @@ def test_a_body_over_one_mebibyte_is_refused_413_before_anything_runs(
     assert body["max_bytes"] == MAX_JSON_BODY == 1024 * 1024
     assert version(platform, receipt) == before
     assert platform.services.filings.load(receipt).status == "received"
+
+
+def test_a_body_of_unknown_length_is_refused_411_before_anything_runs(
+    platform: Platform, client: TestClient, clerk: Headers, receipt: str
+) -> None:
+    before = version(platform, receipt)
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"reason": "'
+        yield "撤".encode() * 10
+        yield b'"}'
+
+    response = client.post(
+        f"/api/v1/filings/{receipt}/withdrawal", content=chunks(), headers={**clerk, **JSON}
+    )
+
+    assert_problem(response, 411, "length_required")
+    assert version(platform, receipt) == before
 
 
 # -- 422 ---------------------------------------------------------------------------------------

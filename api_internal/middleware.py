@@ -1,0 +1,100 @@
+"""The request envelope, as plain ASGI (cheaper than Starlette's BaseHTTPMiddleware, which
+costs a task and a stream per request): a request id, a body-size limit, security headers,
+and one structured log line per request. Bodies, which may hold personal data, are never
+logged; paths hold receipt numbers only."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import orjson
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api_internal.problems import HTTP_MESSAGES
+
+log = structlog.get_logger()
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"cache-control", b"no-store"),
+    (b"referrer-policy", b"no-referrer"),
+]
+
+
+def _problem_bytes(status: int, code: str, zh: str, en: str, **extra: Any) -> bytes:
+    return orjson.dumps(
+        {
+            "type": f"https://firegov.example/problems/{code}",
+            "title": en,
+            "status": status,
+            "code": code,
+            "detail": zh,
+            "message_zh": zh,
+            "message_en": en,
+            **extra,
+        }
+    )
+
+
+class RequestEnvelope:
+    def __init__(self, app: ASGIApp, max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or uuid.uuid4().hex
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+        extra = [*SECURITY_HEADERS, (b"x-request-id", request_id.encode("latin-1"))]
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        refusal = self._refusal(headers)
+        try:
+            if refusal is None:
+                await self.app(scope, receive, send_with_headers)
+            else:
+                status, body = refusal
+                await send_with_headers(
+                    {
+                        "type": "http.response.start",
+                        "status": status,
+                        "headers": [(b"content-type", b"application/problem+json")],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+        finally:
+            log.info(
+                "request_completed",
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                actor_id=scope.get("state", {}).get("actor_id"),
+            )
+            structlog.contextvars.clear_contextvars()
+
+    def _refusal(self, headers: dict[bytes, bytes]) -> tuple[int, bytes] | None:
+        length = headers.get(b"content-length")
+        if length is None:
+            if b"transfer-encoding" in headers:  # a body of unknown size: ask for its length
+                return 411, _problem_bytes(
+                    411, "length_required", "请求须注明 Content-Length", "Content-Length required"
+                )
+            return None
+        if not length.isdigit() or int(length) > self.max_body:
+            code, zh, en = HTTP_MESSAGES[413]
+            return 413, _problem_bytes(413, code, zh, en, max_bytes=self.max_body)
+        return None
