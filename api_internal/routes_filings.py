@@ -4,6 +4,7 @@ with its whole history, and one route per command. Thin: parse, one service call
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 from typing import Annotated, Any
 
 import structlog
@@ -106,8 +107,6 @@ def filing_detail(
     row["contact_name"] = backend.sealer.open(row["contact_name"])
     row["contact_phone"] = backend.sealer.open(row["contact_phone"])
     if row["review_deadline"]:
-        from datetime import datetime
-
         deadline = datetime.fromisoformat(row["review_deadline"])
         row["working_days_left"] = backend.calendar.working_days_left(backend.clock(), deadline)
         row["overdue"] = backend.calendar.is_overdue(backend.clock(), deadline)

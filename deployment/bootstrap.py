@@ -81,30 +81,28 @@ def build_platform(
     calendar = WorkingDayCalendar(settings.calendar_dir)
     agencies = AgencyDirectory.from_toml(settings.agencies_file)
     closers: list[Callable[[], None]] = []
+    keys: SqliteSubjectKeyStore | PostgresSubjectKeyStore
     views: ViewStore
+    sessions_store: ViewStore
     if settings.internal_database_url is None:
         keys = SqliteSubjectKeyStore(settings.internal_dir / "keys.sqlite")
         views = SqliteViewStore(settings.internal_dir / "views.sqlite")
-        sessions_store: ViewStore = SqliteViewStore(settings.internal_dir / "sessions.sqlite")
+        sessions_store = SqliteViewStore(settings.internal_dir / "sessions.sqlite")
         closers += [keys.close, views.close, sessions_store.close]
     else:
+        # One pool for the key store, read models and sessions; the event store has its own.
         pool = ConnectionPool(
             settings.internal_database_url,
             min_size=1,
-            max_size=4,
+            max_size=8,
             kwargs={"options": f"-c search_path={settings.postgres_schema}"},
             open=True,
         )
-        keys_pg = PostgresSubjectKeyStore(pool, settings.postgres_schema)
-        keys_pg.ensure_schema()
-        views = PostgresViewStore(settings.internal_database_url, settings.postgres_schema)
-        sessions_store = views
-        closers += [pool.close, views.close]
-    if settings.internal_database_url is None:
-        keys.ensure_schema()
-        sealer = build_sealer(settings, keys)
-    else:
-        sealer = build_sealer(settings, keys_pg)
+        keys = PostgresSubjectKeyStore(pool, settings.postgres_schema)
+        views = sessions_store = PostgresViewStore(pool)
+        closers.append(pool.close)
+    keys.ensure_schema()
+    sealer = build_sealer(settings, keys)
     app = FiregovApplication(env=event_store_env(settings))
     context = Context(
         app=app,

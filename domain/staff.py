@@ -46,6 +46,17 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+_UNKNOWN_USER_HASH = _hasher.hash("no such account, no such password")
+
+
+def spend_verification_time(password: str) -> None:
+    """Verify against a fixed hash, so an unknown username answers as slowly as a known one."""
+    try:
+        _hasher.verify(_UNKNOWN_USER_HASH, password)
+    except VerificationError:
+        pass
+
+
 def check_roles(roles: list[Role]) -> None:
     if not roles:
         raise InvalidInput("账号至少需要一个角色", "an account needs a role", field="roles")

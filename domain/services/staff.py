@@ -22,12 +22,9 @@ from domain.staff import (
     check_password_policy,
     check_roles,
     hash_password,
+    spend_verification_time,
 )
 from domain.text import required_text
-
-# Verifying against a fixed hash for unknown usernames keeps their timing like known ones.
-_DUMMY = StaffAccount.__new__(StaffAccount)
-_DUMMY.password_hash = hash_password("dummy-Password-1")
 
 
 @dataclass(frozen=True)
@@ -136,7 +133,7 @@ class StaffService:
         username = username.strip().lower()
         account_id = StaffAccount.create_id(username)
         if account_id not in self.ctx.app.repository:
-            _DUMMY.verify_password(password)
+            spend_verification_time(password)
             raise _refused()
         account = self.ctx.load(StaffAccount, account_id, "账号", "account")
         now = self.ctx.clock()

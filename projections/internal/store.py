@@ -134,14 +134,8 @@ class _PostgresTx:
 class PostgresViewStore:
     dialect = "postgres"
 
-    def __init__(self, url: str, schema: str = "public", max_size: int = 4) -> None:
-        self.pool = ConnectionPool(
-            url,
-            min_size=1,
-            max_size=max_size,
-            kwargs={"options": f"-c search_path={schema}"},
-            open=True,
-        )
+    def __init__(self, pool: ConnectionPool) -> None:
+        self.pool = pool  # owned by the caller, who also closes it
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
@@ -151,4 +145,4 @@ class PostgresViewStore:
     reading = transaction
 
     def close(self) -> None:
-        self.pool.close()
+        pass  # the pool belongs to the composition root

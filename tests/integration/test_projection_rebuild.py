@@ -15,6 +15,7 @@ from typing import Any, cast
 
 import pytest
 from eventsourcing.application import Application
+from psycopg_pool import ConnectionPool
 
 from deployment.bootstrap import Platform
 from domain.actor import Actor, Role
@@ -52,12 +53,24 @@ def platform(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> It
         built.close()
 
 
+class OwnPoolViewStore(PostgresViewStore):
+    """A view store with a pool of its own, as a second process would have."""
+
+    def close(self) -> None:
+        self.pool.close()
+
+
 def another_view_store(platform: Platform) -> ViewStore:
     """A second connection to the platform's view database, as a second process would open."""
     settings = platform.settings
     if settings.internal_database_url is None:
         return SqliteViewStore(settings.internal_dir / "views.sqlite")
-    return PostgresViewStore(settings.internal_database_url, settings.postgres_schema)
+    pool = ConnectionPool(
+        settings.internal_database_url,
+        kwargs={"options": f"-c search_path={settings.postgres_schema}"},
+        open=True,
+    )
+    return OwnPoolViewStore(pool)
 
 
 def history_rows(platform: Platform) -> list[dict[str, Any]]:
