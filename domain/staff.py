@@ -8,6 +8,7 @@ factor whose secret is sealed like personal data.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import datetime, timedelta
 from typing import Any
@@ -51,10 +52,8 @@ _UNKNOWN_USER_HASH = _hasher.hash("no such account, no such password")
 
 def spend_verification_time(password: str) -> None:
     """Verify against a fixed hash, so an unknown username answers as slowly as a known one."""
-    try:
+    with contextlib.suppress(VerificationError):
         _hasher.verify(_UNKNOWN_USER_HASH, password)
-    except VerificationError:
-        pass
 
 
 def check_roles(roles: list[Role]) -> None:
