@@ -9,7 +9,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from domain.actor import Actor, Role
-from projections.internal.store import ViewStore
+from projections.store import ViewStore
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS staff_sessions (
     token_hash TEXT PRIMARY KEY,

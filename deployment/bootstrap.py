@@ -28,7 +28,7 @@ from domain.sealing import Sealer
 from domain.services import Services
 from projections.internal.projector import InternalProjector
 from projections.internal.queries import FilingQueries
-from projections.internal.store import PostgresViewStore, SqliteViewStore, ViewStore
+from projections.store import PostgresViewStore, SqliteViewStore, ViewStore
 
 
 def event_store_env(settings: InternalSettings) -> dict[str, str]:

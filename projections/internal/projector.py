@@ -15,7 +15,7 @@ from eventsourcing.application import Application
 
 from domain.calendar import WorkingDayCalendar
 from projections.internal import filings
-from projections.internal.store import Tx, ViewStore
+from projections.store import Tx, ViewStore
 
 NAME = "internal_views"
 TRACKING = (

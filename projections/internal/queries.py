@@ -15,7 +15,7 @@ import orjson
 
 from domain.calendar import SHANGHAI, WorkingDayCalendar
 from domain.filing import STATUS_NAMES_ZH, FilingStatus
-from projections.internal.store import ViewStore
+from projections.store import ViewStore
 
 
 @dataclass(frozen=True)

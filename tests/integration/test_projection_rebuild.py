@@ -23,7 +23,7 @@ from domain.calendar import SHANGHAI
 from domain.filing import NoticeItem
 from domain.services.filings import filing_id
 from projections.internal.projector import InternalProjector
-from projections.internal.store import PostgresViewStore, SqliteViewStore, ViewStore
+from projections.store import PostgresViewStore, SqliteViewStore, ViewStore
 from tests.support import Clock, filing_input, make_platform, materials, settings_for
 
 JINSHUI_WINDOW = Actor("window-jinshui", Role.WINDOW_CLERK, "zz-jinshui")

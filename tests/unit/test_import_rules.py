@@ -28,13 +28,18 @@ EVERYTHING = frozenset(AREAS)
 MAY_IMPORT: dict[str, frozenset[str]] = {
     "domain": frozenset(),
     "projections": frozenset(),
-    "projections.internal": frozenset({"domain"}),
-    "projections.public": frozenset({"bridge.contract"}),
-    "bridge": frozenset({"bridge", "domain"}),  # the internal halves: outbound, intake import
+    # The SQL store (SQLite or PostgreSQL, tracking in the same transaction) is neutral
+    # infrastructure that imports nothing of the project; both sides and the bridge use it.
+    "projections.store": frozenset(),
+    "projections.internal": frozenset({"domain", "projections.store"}),
+    "projections.public": frozenset({"bridge.contract", "projections.store"}),
+    "bridge": frozenset({"bridge", "domain", "projections.store"}),  # outbound, intake import
     "bridge.contract": frozenset(),  # the versioned public schemas: nothing of the project
-    "bridge.receiver": frozenset({"bridge", "domain", "projections.public"}),
-    "api_internal": frozenset({"domain", "projections.internal"}),
-    "api_public": frozenset({"projections.public", "bridge.contract", "bridge.intake"}),
+    "bridge.receiver": frozenset({"bridge.contract", "projections.public", "projections.store"}),
+    "api_internal": frozenset({"domain", "projections.internal", "projections.store"}),
+    "api_public": frozenset(
+        {"projections.public", "projections.store", "bridge.contract", "bridge.intake"}
+    ),
     "deployment": EVERYTHING,
     "tests": EVERYTHING,
 }

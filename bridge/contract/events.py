@@ -1,0 +1,121 @@
+"""The public contract: every event type the public side may learn, with the exact fields it
+carries (DESIGN.md decision 4). Stable, versioned names; a new field or meaning is a new
+version. This module imports nothing of the project: the outbound bridge and the receiver share
+it, and the receiver checks every payload against it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+# field name -> type; ``list[str]`` and ``list[dict]`` are spelled as "list:str" / "list:item"
+PUBLIC_EVENTS: dict[str, dict[str, str]] = {
+    "filing.received.v1": {
+        "receipt_number": "str",
+        "kind": "str",
+        "organisation_name": "str",
+        "credit_code": "str",
+        "project_name": "str",
+        "district": "str",
+        "agency": "str",
+        "agency_name": "str",
+        "channel": "str",
+        "received_at": "str",
+        "review_deadline": "str",
+        "query_code_hash": "str",
+    },
+    "filing.supplement_requested.v1": {
+        "receipt_number": "str",
+        "issued_at": "str",
+        "items": "list:item",
+    },
+    "filing.resubmitted.v1": {
+        "receipt_number": "str",
+        "received_at": "str",
+        "review_deadline": "str",
+        "changed_items": "list:str",
+    },
+    "filing.certificate_issued.v1": {
+        "receipt_number": "str",
+        "certificate_number": "str",
+        "issued_at": "str",
+        "kind": "str",
+        "organisation_name": "str",
+        "credit_code": "str",
+        "project_name": "str",
+        "district": "str",
+        "agency": "str",
+        "agency_name": "str",
+    },
+    "filing.withdrawn.v1": {"receipt_number": "str", "withdrawn_at": "str"},
+    "filing.referred.v1": {
+        "receipt_number": "str",
+        "referred_at": "str",
+        "competent_agency": "str",
+        "competent_agency_name": "str",
+    },
+    "filing.selected_for_inspection.v1": {
+        "receipt_number": "str",
+        "selected_at": "str",
+        "draw_reference": "str",
+    },
+    "filing.inspection_result_published.v1": {
+        "receipt_number": "str",
+        "published_at": "str",
+        "passed": "bool",
+        "findings": "list:str",
+        "kind": "str",
+        "certificate_number": "str",
+        "organisation_name": "str",
+        "credit_code": "str",
+        "project_name": "str",
+        "district": "str",
+        "agency": "str",
+        "agency_name": "str",
+    },
+    "ledger.checkpoint.v1": {
+        "position": "int",
+        "head_hash": "str",
+        "hash_alg": "str",
+        "recorded_at": "str",
+    },
+}
+NOTICE_ITEM_FIELDS = {"item": "str", "name": "str", "problem": "str", "reason": "str"}
+
+
+class ContractViolation(ValueError):
+    """A payload that the contract does not allow: refused whole, never trimmed."""
+
+
+def _check(value: Any, kind: str, where: str) -> None:
+    ok = {
+        "str": lambda v: isinstance(v, str),
+        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "bool": lambda v: isinstance(v, bool),
+        "list:str": lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v),
+        "list:item": lambda v: isinstance(v, list) and all(_is_item(i) for i in v),
+    }[kind](value)
+    if not ok:
+        raise ContractViolation(f"{where}: expected {kind}")
+
+
+def _is_item(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and set(value) == set(NOTICE_ITEM_FIELDS)
+        and all(isinstance(value[k], str) for k in NOTICE_ITEM_FIELDS)
+    )
+
+
+def validate(event_type: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The payload, if it has exactly the fields of ``event_type`` with the right types."""
+    fields = PUBLIC_EVENTS.get(event_type)
+    if fields is None:
+        raise ContractViolation(f"{event_type!r} is not a public event type")
+    if set(payload) != set(fields):
+        extra, missing = sorted(set(payload) - set(fields)), sorted(set(fields) - set(payload))
+        raise ContractViolation(f"{event_type}: unexpected {extra}, missing {missing}")
+    for name, kind in fields.items():
+        _check(payload[name], kind, f"{event_type}.{name}")
+    return dict(payload)
