@@ -26,6 +26,7 @@ from domain.actor import Actor
 from domain.errors import ConcurrentChange, InvalidInput, NotFound
 from domain.filing import CHECKLISTS, KIND_NAMES_ZH, Material, NoticeItem
 from domain.permissions import CITY_WIDE_READERS, Command, authorize
+from domain.query_code import hash_query_code, new_query_code
 
 log = structlog.get_logger()
 router = APIRouter(prefix="/api/v1/filings", tags=["消防备案 filings"])
@@ -130,14 +131,16 @@ def filing_history(receipt_number: str, actor: StaffDep, backend: BackendDep) ->
     "联系人姓名和手机号按个人信息密封保存。",
 )
 def submit_filing(body: FilingCreate, actor: StaffDep, backend: BackendDep) -> ReceiptPublic:
+    query_code = new_query_code()
     receipt = backend.services.filings.submit(
         actor,
         **body.model_dump(exclude={"materials"}),
+        query_code_hash=hash_query_code(query_code),
         materials=[Material(**m.model_dump()) for m in body.materials],  # type: ignore[typeddict-item]
         channel="window",
     )
     log.info("filing_submitted", receipt_number=receipt, channel="window")
-    return ReceiptPublic(receipt_number=receipt)
+    return ReceiptPublic(receipt_number=receipt, query_code=query_code)
 
 
 @router.post(

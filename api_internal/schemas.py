@@ -62,6 +62,9 @@ class FilingCreate(Strict):
 
 class ReceiptPublic(BaseModel):
     receipt_number: str
+    query_code: str = Field(
+        description="查询码：交给申请人用于在互联网端查询办理进度；只显示这一次，系统只保存其哈希"
+    )
 
 
 class NoticeItemIn(Strict):

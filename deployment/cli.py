@@ -68,12 +68,15 @@ def console_actor(built: Platform, purpose: str) -> Actor:
 def _seed_and_print(built: Platform, settings: InternalSettings) -> None:
     from deployment.demo import seed, write_credentials
 
-    accounts = seed(built)
-    path = write_credentials(settings.data_dir, accounts, settings.totp_issuer)
+    accounts, cases = seed(built)
+    path = write_credentials(settings.data_dir, accounts, cases, settings.totp_issuer)
     typer.echo("演示账号 Demo accounts (shown once; also in " + str(path) + "):")
     for a in accounts:
         extra = f"  TOTP secret: {a.totp_secret}" if a.totp_secret else ""
         typer.echo(f"  {a.username:<18} {a.role:<17} {a.agency:<12} {a.password}{extra}")
+    typer.echo("演示案件查询码 Demo cases' query codes (for the public portal):")
+    for c in cases:
+        typer.echo(f"    {c.receipt_number}  {c.query_code}")
 
 
 def _serve(built: Platform, settings: InternalSettings) -> None:

@@ -16,6 +16,7 @@ from deployment.bootstrap import Platform
 from domain.actor import Actor, Role
 from domain.filing import CHECKLISTS, FilingKind, Material
 from domain.identifiers import credit_code_check_char
+from domain.query_code import hash_query_code, new_query_code
 
 MARKER = "demo-clerk"
 ACCOUNTS: list[tuple[str, str, Role, str]] = [
@@ -73,8 +74,15 @@ def is_seeded(platform: Platform) -> bool:
     return StaffAccount.create_id(MARKER) in platform.app.repository
 
 
-def seed(platform: Platform) -> list[DemoAccount]:
-    """Create the demo accounts and filings; returns the credentials (shown once)."""
+@dataclass(frozen=True)
+class DemoCase:
+    receipt_number: str
+    query_code: str
+
+
+def seed(platform: Platform) -> tuple[list[DemoAccount], list[DemoCase]]:
+    """Create the demo accounts and filings; returns the credentials and the applicants'
+    query codes (shown once)."""
     services = platform.services
     console = Actor.system(platform.agencies.detachment.code, "demo-seed")
     created = []
@@ -97,19 +105,22 @@ def seed(platform: Platform) -> list[DemoAccount]:
          ("designer_qualification", "construction_permit")),
         (erqi, 2, "二七商圈改造工程", "二七区大学路 20 号", "二七区", FilingKind.COMPLETION, ()),
     ]  # fmt: skip
+    cases = []
     for index, (actor, days_ago, project, address, district, kind, missing) in enumerate(filings):
         services.context.clock = _backdated(now - timedelta(days=days_ago, hours=2))
+        code = new_query_code()
         try:
-            services.filings.submit(
+            receipt = services.filings.submit(
                 actor, kind=str(kind), organisation_name=f"郑州示范置业有限公司第{index + 1}分公司",
                 credit_code=credit_code(project), project_name=project, project_address=address,
                 district=district, contact_name="张伟", contact_phone=f"1380371{index:04d}",
-                materials=materials(kind, missing),
+                materials=materials(kind, missing), query_code_hash=hash_query_code(code),
             )  # fmt: skip
         finally:
             services.context.clock = real_clock
+        cases.append(DemoCase(receipt, code))
     platform.projector.catch_up()
-    return created
+    return created, cases
 
 
 def _backdated(moment: datetime) -> Callable[[], datetime]:
@@ -122,7 +133,9 @@ def _account_id(username: str) -> object:
     return StaffAccount.create_id(username)
 
 
-def write_credentials(data_dir: Path, accounts: list[DemoAccount], issuer: str) -> Path:
+def write_credentials(
+    data_dir: Path, accounts: list[DemoAccount], cases: list[DemoCase], issuer: str
+) -> Path:
     import pyotp
 
     path = data_dir / "demo-credentials.txt"
@@ -134,6 +147,7 @@ def write_credentials(data_dir: Path, accounts: list[DemoAccount], issuer: str) 
             uri = pyotp.TOTP(a.totp_secret).provisioning_uri(name=a.username, issuer_name=issuer)
             line += f"\ttotp_secret={a.totp_secret}\t{uri}"
         lines.append(line)
+    lines += [f"case\t{c.receipt_number}\tquery_code={c.query_code}" for c in cases]
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")

@@ -153,6 +153,7 @@ class Filing(Aggregate):
         contact_phone: str  # sealed
         materials: list[Material]
         channel: str  # "online" (through intake) or "window" (at the counter)
+        query_code_hash: str  # the applicant's query code, hashed; "" if none was issued
 
     def __init__(
         self,
@@ -169,6 +170,7 @@ class Filing(Aggregate):
         contact_phone: str,
         materials: list[Material],
         channel: str,
+        query_code_hash: str,
         actor_id: str,
         actor_role: str,
         actor_agency: str,

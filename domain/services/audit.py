@@ -45,7 +45,7 @@ _HIDDEN = {
     "actor_id",
     "actor_role",
 }
-_HIDDEN |= {"actor_agency", "password_hash", "totp_secret", "materials"}
+_HIDDEN |= {"actor_agency", "password_hash", "totp_secret", "materials", "query_code_hash"}
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ class FilingService:
         materials: list[Material],
         agency: str | None = None,
         channel: str = "window",
+        query_code_hash: str = "",
     ) -> str:
         """Record a filing; returns its receipt number. The agency defaults to the competent one."""
         try:
@@ -79,6 +80,7 @@ class FilingService:
             "contact_phone": sealed_phone,
             "materials": [dict(m) for m in materials],
             "channel": channel if channel in {"online", "window"} else "window",
+            "query_code_hash": query_code_hash,
         }
 
         def attempt() -> str:

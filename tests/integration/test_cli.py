@@ -135,7 +135,9 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
 
 def test_demo_seed_prints_one_account_per_role_and_files_demo_filings(seeded: Seeded) -> None:
     assert seeded.first.exit_code == 0, seeded.first.output
-    lines = [line.split() for line in seeded.first.stdout.splitlines() if line.startswith("  ")]
+    printed = seeded.first.stdout.splitlines()
+    lines = [line.split() for line in printed if line.startswith("  ") and line[2] != " "]
+    cases = [line.split() for line in printed if line.startswith("    ")]
 
     assert len(lines) == 12
     assert [(u, r, a) for u, r, a, *_ in lines] == [(u, str(r), a) for u, _, r, a in ACCOUNTS]
@@ -148,6 +150,8 @@ def test_demo_seed_prints_one_account_per_role_and_files_demo_filings(seeded: Se
         rows = platform.queries.rows()
     assert len(rows) == 4
     assert {row["agency"] for row in rows} == {"zz-jinshui", "zz-erqi"}
+    assert sorted(receipt for receipt, _ in cases) == sorted(r["receipt_number"] for r in rows)
+    assert all(len(code) == 10 for _, code in cases)
     credentials = (seeded.data_dir / "demo-credentials.txt").stat()
     assert credentials.st_mode & 0o077 == 0  # readable by the operator only
 
