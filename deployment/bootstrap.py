@@ -26,6 +26,7 @@ from domain.application import Context, FiregovApplication
 from domain.calendar import WorkingDayCalendar
 from domain.sealing import Sealer
 from domain.services import Services
+from projections.internal.ledger import Ledger
 from projections.internal.projector import InternalProjector
 from projections.internal.queries import FilingQueries
 from projections.store import PostgresViewStore, SqliteViewStore, ViewStore
@@ -60,6 +61,7 @@ class Platform:
     app: FiregovApplication
     services: Services
     projector: InternalProjector
+    ledger: Ledger
     queries: FilingQueries
     sessions: SessionStore
     sealer: Sealer
@@ -119,6 +121,7 @@ def build_platform(
         app=app,
         services=Services(context),
         projector=InternalProjector(app, views, calendar),
+        ledger=Ledger(app, views, str(settings.hash_algorithm)),
         queries=FilingQueries(views, calendar),
         sessions=SessionStore(sessions_store, timedelta(minutes=settings.session_idle_minutes)),
         sealer=sealer,

@@ -21,6 +21,11 @@ class SealingAlgorithm(StrEnum):
     SM4_GCM = "sm4-gcm"
 
 
+class HashAlgorithm(StrEnum):
+    SHA256 = "sha256"
+    SM3 = "sm3"
+
+
 class InternalSettings(BaseSettings):
     """The internal (staff) side: event store, projections, staff API."""
 
@@ -54,6 +59,10 @@ class InternalSettings(BaseSettings):
     sealing_algorithm: SealingAlgorithm = Field(
         default=SealingAlgorithm.AES_GCM,
         description="Cipher for sealed personal data: aes-256-gcm or sm4-gcm (GM/T 0002).",
+    )
+    hash_algorithm: HashAlgorithm = Field(
+        default=HashAlgorithm.SHA256,
+        description="Hash of the ledger and the bridge's envelope chain: sha256 or sm3.",
     )
     calendar_dir: Path = Field(
         default=PACKAGE_DIR / "calendar",

@@ -191,6 +191,7 @@ class Filing(Aggregate):
         self.notices = 0
         self.certificate_number: str | None = None
         self.result_recorded_by: str | None = None
+        self.result: tuple[bool, tuple[str, ...]] | None = None  # passed, findings
 
     # -- guards ------------------------------------------------------------------------------
 
@@ -414,6 +415,7 @@ class Filing(Aggregate):
         def apply(self, aggregate: Filing) -> None:
             aggregate.status = FilingStatus.INSPECTED
             aggregate.result_recorded_by = self.actor_id
+            aggregate.result = (self.passed, tuple(self.findings))
 
     def approve_result_for_publication(self, **by: Any) -> None:
         self.check_status(FilingStatus.INSPECTED, action_zh="批准公布", action="approve")

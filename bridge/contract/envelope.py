@@ -163,3 +163,13 @@ def peek_bounds(data: bytes) -> tuple[int, int]:
         return int(document["first_seq"]), int(document["last_seq"])
     except (orjson.JSONDecodeError, KeyError, ValueError, TypeError) as error:
         raise BatchRefused("malformed", str(error)) from None
+
+
+def load_verify_key(pem: bytes) -> Ed25519PublicKey:
+    """The public side's only key: it can check signatures, never make them."""
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    key = load_pem_public_key(pem)
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError("the bridge verification key must be an Ed25519 public key")
+    return key

@@ -1,0 +1,54 @@
+"""The public HTTP API (internet side). Built by the composition root with a PublicBackend; it
+reads the public read models only."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api_public import problems, routes
+from api_public.routes import PublicBackend
+
+DESCRIPTION = """
+消防"互联网+"便民服务平台 —— 互联网公众接口（只读）。
+
+* 办理进度：受理编号 + 查询码（`X-Query-Code` 头）。
+* 备案凭证核验、抽查结果公示、内外网交换状态、账本检查点。
+* 错误均为 problem details：`status`、稳定的 `code`、中文 `message_zh`、英文 `message_en`。
+  404 不存在；403 查询码错误；422 参数不符合要求；429 请求过于频繁（带 `Retry-After`）。
+"""
+HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+]
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, with_headers if scope["type"] == "http" else send)
+
+
+def create_public_app(backend: PublicBackend) -> FastAPI:
+    app = FastAPI(
+        title="firegov 互联网公众接口 (public API)", version="1.0", description=DESCRIPTION
+    )
+    app.state.backend = backend
+    problems.install(app)
+    app.add_middleware(SecurityHeaders)
+
+    @app.get("/health", tags=["运行 operations"], summary="存活检查")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.include_router(routes.router)
+    return app

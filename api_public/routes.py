@@ -1,0 +1,214 @@
+"""The public API (RULES.md Art. 10, 20, 29): case tracking with the applicant's query code,
+certificate verification, published inspection results, the bridge's status and the ledger
+checkpoints. Read-only: nothing here can cause anything on the internal side."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+
+from api_public.problems import PublicProblem
+from api_public.ratelimit import RateLimiter
+from bridge.contract.query_code import verify_query_code
+from projections.public.queries import PublicQueries
+from projections.public.views import STATUS_NAMES_ZH, STEP_NAMES_ZH
+
+router = APIRouter(prefix="/api/v1")
+LIST_CACHE = "public, max-age=60"
+
+
+@dataclass
+class PublicBackend:
+    queries: PublicQueries
+    requests: RateLimiter  # every request, per client address
+    code_attempts: RateLimiter  # query-code checks, per client address
+
+
+def backend(request: Request) -> PublicBackend:
+    found: PublicBackend = request.app.state.backend
+    return found
+
+
+BackendDep = Annotated[PublicBackend, Depends(backend)]
+
+
+def client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def limited(limiter: RateLimiter, who: str) -> None:
+    wait = limiter.take(who)
+    if wait:
+        raise PublicProblem(
+            429,
+            "too_many_requests",
+            "请求过于频繁，请稍后再试",
+            "too many requests; slow down",
+            retry_after=max(1, round(wait)),
+        )
+
+
+def rate_limited(request: Request, backend: BackendDep) -> None:
+    limited(backend.requests, client(request))
+
+
+router.dependencies.append(Depends(rate_limited))
+
+
+@router.get(
+    "/cases/{receipt_number}",
+    tags=["办理进度 tracking"],
+    summary="查询办理进度",
+    description="受理编号查询状态、时间线和期限；在 `X-Query-Code` 头中提交查询码后，另显示单位、"
+    "工程、补正事项等详情。查询码错误返回 403；每个地址每分钟最多尝试 10 次查询码。",
+)
+def track_case(
+    receipt_number: str,
+    request: Request,
+    backend: BackendDep,
+    response: Response,
+    x_query_code: Annotated[str | None, Header(max_length=64)] = None,
+) -> dict[str, Any]:
+    response.headers["Cache-Control"] = "no-store"
+    case = backend.queries.case(receipt_number.strip().upper()[:32])
+    if x_query_code is not None:
+        limited(backend.code_attempts, client(request))
+    if case is None:
+        raise PublicProblem(
+            404,
+            "case_not_found",
+            "没有该受理编号的记录，请核对编号；刚提交的事项请稍候再查",
+            "no case with this receipt number; a case just filed may take a moment",
+        )
+    detailed = False
+    if x_query_code is not None:
+        if not case["query_code_hash"] or not verify_query_code(
+            x_query_code, case["query_code_hash"]
+        ):
+            raise PublicProblem(
+                403,
+                "wrong_query_code",
+                "查询码不正确，请核对受理回执上的查询码",
+                "the query code does not match this receipt number",
+                field="X-Query-Code",
+            )
+        detailed = True
+    summary = {
+        "receipt_number": case["receipt_number"],
+        "status": case["status"],
+        "status_zh": STATUS_NAMES_ZH.get(case["status"], case["status"]),
+        "received_at": case["received_at"],
+        "review_deadline": case["review_deadline"],
+        "agency_name": case["agency_name"],
+        "details_shown": detailed,
+        "timeline": [
+            {
+                "step": t["type"],
+                "step_zh": STEP_NAMES_ZH.get(t["type"], t["type"]),
+                "at": t["at"],
+                **({"details": t["details"]} if detailed else {}),
+            }
+            for t in case["timeline"]
+        ],
+    }
+    if detailed:
+        summary |= {
+            key: case[key]
+            for key in (
+                "kind",
+                "organisation_name",
+                "credit_code",
+                "project_name",
+                "district",
+                "certificate_number",
+                "certificate_issued_at",
+                "last_notice",
+                "referral",
+            )
+        }
+    return summary
+
+
+@router.get(
+    "/certificates/{certificate_number}",
+    tags=["凭证核验 verification"],
+    summary="核验备案凭证",
+    description="凭证编号（备案凭证上的二维码即指向此处）→ valid 有效 / withdrawn 已撤销 / unknown "
+    "未找到，并给出单位、工程、机构和日期。",
+)
+def verify_certificate(
+    certificate_number: str, backend: BackendDep, response: Response
+) -> dict[str, Any]:
+    response.headers["Cache-Control"] = LIST_CACHE
+    found = backend.queries.certificate(certificate_number.strip()[:64])
+    if found is None:
+        return {
+            "certificate_number": certificate_number,
+            "status": "unknown",
+            "status_zh": "未找到",
+        }
+    names = {"valid": "有效", "withdrawn": "已撤销"}
+    return {**found, "status_zh": names.get(found["status"], found["status"])}
+
+
+@router.get(
+    "/inspection-results",
+    tags=["结果公示 results"],
+    summary="已公布的抽查结果",
+    description="按机构代码、区县、公布日期（含 from，不含 to）筛选，分页（每页最多 100 条）。",
+)
+def inspection_results(
+    backend: BackendDep,
+    response: Response,
+    agency: Annotated[str | None, Query(max_length=32)] = None,
+    district: Annotated[str | None, Query(max_length=32)] = None,
+    published_from: Annotated[date | None, Query(alias="from")] = None,
+    published_to: Annotated[date | None, Query(alias="to")] = None,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    response.headers["Cache-Control"] = LIST_CACHE
+    found = backend.queries.inspection_results(
+        agency,
+        district,
+        published_from.isoformat() if published_from else None,
+        published_to.isoformat() if published_to else None,
+        page,
+        size,
+    )
+    return asdict(found)
+
+
+@router.get("/bridge/status", tags=["运行 operations"], summary="内外网数据交换状态")
+def bridge_status(backend: BackendDep, response: Response) -> dict[str, Any]:
+    response.headers["Cache-Control"] = "no-store"
+    status = backend.queries.receiver_status() or {}
+    return {
+        "healthy": status.get("problem") is None,
+        "last_seq": status.get("last_seq", 0),
+        "high_water": status.get("high_water"),
+        "applied_at": status.get("applied_at"),
+        "problem": status.get("problem"),
+        "problem_detail": status.get("problem_detail"),
+        "problem_at": status.get("problem_at"),
+        "refused_batches": status.get("refused", 0),
+    }
+
+
+@router.get(
+    "/ledger/checkpoints",
+    tags=["运行 operations"],
+    summary="内网事件账本检查点",
+    description="内网全部事件哈希链的定期检查点（位置、链头哈希、算法）；公众与审计可据此核对内网历史未被改写。",
+)
+def ledger_checkpoints(
+    backend: BackendDep,
+    response: Response,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    response.headers["Cache-Control"] = LIST_CACHE
+    return {"checkpoints": backend.queries.checkpoints(after, limit)}

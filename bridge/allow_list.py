@@ -1,0 +1,216 @@
+"""The allow-list (DESIGN.md decision 4): which internal events cross to the public side, and
+exactly what of them. Each entry maps an internal event type and its class version to a function
+that builds the public events; an internal type not listed never crosses, and a field not named
+in the public contract never crosses. Free text is masked by the scanner; sealed personal data is
+never opened here (the bridge holds no key to open it).
+
+Keyed on the class version, so bumping an event's schema stops it crossing (fail closed) until
+someone decides here what of the new version the public may see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bridge.sanitise import mask
+from domain.agencies import AgencyDirectory
+from domain.calendar import SHANGHAI, WorkingDayCalendar
+from domain.filing import CHECKLISTS, Filing, FilingKind
+from domain.services.filings import REVIEW_WORKING_DAYS
+
+PublicEvent = tuple[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Sources:
+    """What translations may consult besides the event itself."""
+
+    calendar: WorkingDayCalendar
+    agencies: AgencyDirectory
+    filing_at: Callable[[Any, int], Filing]  # the filing as of a version
+
+
+def at(moment: datetime) -> str:
+    return moment.astimezone(SHANGHAI).isoformat(timespec="seconds")
+
+
+def deadline(sources: Sources, moment: datetime) -> str:
+    return at(sources.calendar.deadline_after(moment, REVIEW_WORKING_DAYS))
+
+
+def item_name(kind: str, item: str) -> str:
+    return CHECKLISTS[FilingKind(kind)][item][0]
+
+
+def received(event: Filing.Submitted, sources: Sources) -> list[PublicEvent]:
+    agency = sources.agencies.get(event.agency)
+    return [
+        (
+            "filing.received.v1",
+            {
+                "receipt_number": event.receipt_number,
+                "kind": event.kind,
+                "organisation_name": mask(event.organisation_name),
+                "credit_code": event.credit_code,
+                "project_name": mask(event.project_name),
+                "district": event.district,
+                "agency": agency.code,
+                "agency_name": agency.name,
+                "channel": event.channel,
+                "received_at": at(event.timestamp),
+                "review_deadline": deadline(sources, event.timestamp),
+                "query_code_hash": event.query_code_hash,
+            },
+        )
+    ]
+
+
+def supplement_requested(
+    event: Filing.SupplementNoticeIssued, sources: Sources
+) -> list[PublicEvent]:
+    kind = str(sources.filing_at(event.originator_id, event.originator_version).kind)
+    items = [
+        {
+            "item": entry["item"],
+            "name": item_name(kind, entry["item"]),
+            "problem": entry["problem"],
+            "reason": mask(entry["reason"]),
+        }
+        for entry in event.items
+    ]
+    filing = sources.filing_at(event.originator_id, event.originator_version)
+    return [
+        (
+            "filing.supplement_requested.v1",
+            {
+                "receipt_number": filing.receipt_number,
+                "issued_at": at(event.timestamp),
+                "items": items,
+            },
+        )
+    ]
+
+
+def resubmitted(event: Filing.Resubmitted, sources: Sources) -> list[PublicEvent]:
+    filing = sources.filing_at(event.originator_id, event.originator_version)
+    return [
+        (
+            "filing.resubmitted.v1",
+            {
+                "receipt_number": filing.receipt_number,
+                "received_at": at(event.timestamp),
+                "review_deadline": deadline(sources, event.timestamp),
+                "changed_items": [item_name(str(filing.kind), i) for i in event.changed_items],
+            },
+        )
+    ]
+
+
+def _case(filing: Filing, sources: Sources) -> dict[str, Any]:
+    agency = sources.agencies.get(filing.agency)
+    return {
+        "receipt_number": filing.receipt_number,
+        "kind": str(filing.kind),
+        "organisation_name": mask(filing.organisation_name),
+        "credit_code": filing.credit_code,
+        "project_name": mask(filing.project_name),
+        "district": filing.district,
+        "agency": agency.code,
+        "agency_name": agency.name,
+    }
+
+
+def certificate_issued(event: Filing.CertificateIssued, sources: Sources) -> list[PublicEvent]:
+    filing = sources.filing_at(event.originator_id, event.originator_version)
+    return [
+        (
+            "filing.certificate_issued.v1",
+            {
+                **_case(filing, sources),
+                "certificate_number": event.certificate_number,
+                "issued_at": at(event.timestamp),
+            },
+        )
+    ]
+
+
+def withdrawn(event: Filing.Withdrawn, sources: Sources) -> list[PublicEvent]:
+    filing = sources.filing_at(event.originator_id, event.originator_version)
+    payload = {"receipt_number": filing.receipt_number, "withdrawn_at": at(event.timestamp)}
+    return [("filing.withdrawn.v1", payload)]
+
+
+def referred(event: Filing.ReferredForLackOfJurisdiction, sources: Sources) -> list[PublicEvent]:
+    filing = sources.filing_at(event.originator_id, event.originator_version)
+    competent = sources.agencies.get(event.competent_agency)
+    return [
+        (
+            "filing.referred.v1",
+            {
+                "receipt_number": filing.receipt_number,
+                "referred_at": at(event.timestamp),
+                "competent_agency": competent.code,
+                "competent_agency_name": competent.name,
+            },
+        )
+    ]
+
+
+def selected(event: Filing.SelectedForInspection, sources: Sources) -> list[PublicEvent]:
+    filing = sources.filing_at(event.originator_id, event.originator_version)
+    return [
+        (
+            "filing.selected_for_inspection.v1",
+            {
+                "receipt_number": filing.receipt_number,
+                "selected_at": at(event.timestamp),
+                "draw_reference": mask(event.draw_reference),
+            },
+        )
+    ]
+
+
+def result_published(
+    event: Filing.ResultApprovedForPublication, sources: Sources
+) -> list[PublicEvent]:
+    """Only an approved result is published; what was approved is the recorded result."""
+    recorded = sources.filing_at(event.originator_id, event.originator_version - 1)
+    if recorded.result is None:  # the aggregate refuses approval without a result
+        raise ValueError(f"{recorded.receipt_number}: approval without a recorded result")
+    passed, findings = recorded.result
+    return [
+        (
+            "filing.inspection_result_published.v1",
+            {
+                **_case(recorded, sources),
+                "certificate_number": recorded.certificate_number or "",
+                "published_at": at(event.timestamp),
+                "passed": passed,
+                "findings": [mask(f) for f in findings],
+            },
+        )
+    ]
+
+
+Translation = Callable[[Any, Sources], list[PublicEvent]]
+ALLOW_LIST: dict[tuple[str, int], Translation] = {
+    ("firegov:Filing.Submitted", 1): received,
+    ("firegov:Filing.SupplementNoticeIssued", 1): supplement_requested,
+    ("firegov:Filing.Resubmitted", 1): resubmitted,
+    ("firegov:Filing.CertificateIssued", 1): certificate_issued,
+    ("firegov:Filing.Withdrawn", 1): withdrawn,
+    ("firegov:Filing.ReferredForLackOfJurisdiction", 1): referred,
+    ("firegov:Filing.SelectedForInspection", 1): selected,
+    ("firegov:Filing.ResultApprovedForPublication", 1): result_published,
+}
+TOPICS = frozenset(topic for topic, _ in ALLOW_LIST)
+
+
+def translate(event: Any, sources: Sources) -> list[PublicEvent]:
+    """The public events for one internal event: none unless it is on the allow-list."""
+    key = (type(event).TOPIC, getattr(type(event), "class_version", 1))
+    translation = ALLOW_LIST.get(key)
+    return translation(event, sources) if translation else []

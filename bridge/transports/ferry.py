@@ -1,0 +1,72 @@
+"""The file ferry: numbered batch files written atomically into a directory, plus a heartbeat
+file with the high-water mark, so the receiver notices a missing batch. A one-way gateway (光闸)
+copies the directory across; in the embedded setup both sides share it.
+
+Names sort by sequence: ``000000000001-000000000050.batch``. Files are written to a temporary
+name and renamed, so a reader never sees half a batch; writing the same batch again (a resend)
+replaces it with identical bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+
+from bridge.transports.base import Delivery
+
+NAME = re.compile(r"^(\d{12})-(\d{12})\.batch$")
+HEARTBEAT = "heartbeat.json"
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+class FerrySink:
+    def __init__(self, outbox: Path) -> None:
+        self.outbox = outbox
+        outbox.mkdir(parents=True, exist_ok=True)
+
+    def send(self, first_seq: int, last_seq: int, data: bytes) -> None:
+        _write_atomically(self.outbox / f"{first_seq:012d}-{last_seq:012d}.batch", data)
+
+    def heartbeat(self, high_water: int) -> None:
+        _write_atomically(self.outbox / HEARTBEAT, orjson.dumps({"high_water": high_water}))
+
+
+class FerrySource:
+    def __init__(self, inbox: Path) -> None:
+        self.inbox = inbox
+        inbox.mkdir(parents=True, exist_ok=True)
+
+    def deliveries(self, after_seq: int) -> Iterator[Delivery]:
+        found = []
+        for entry in os.scandir(self.inbox):
+            match = NAME.match(entry.name)
+            if match and int(match[2]) > after_seq:
+                found.append((int(match[1]), int(match[2]), entry.path))
+        for first, last, path in sorted(found):
+            try:
+                data = Path(path).read_bytes()
+            except FileNotFoundError:  # replaced under us by a resend: read it next round
+                return
+            yield Delivery(first, last, data)
+
+    def high_water(self) -> int | None:
+        try:
+            return int(orjson.loads((self.inbox / HEARTBEAT).read_bytes())["high_water"])
+        except (FileNotFoundError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            return None
+
+    def acknowledge(self, delivery: Delivery) -> None:
+        """Files stay: the receiver's position says what was applied, and an operator may
+        archive applied batches (``last_seq`` at or below the position) at will."""

@@ -1,0 +1,112 @@
+"""Queries of the public portal over the public read models: rows only, never anything the
+bridge did not carry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from projections.store import ViewStore
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    total: int
+    page: int
+    size: int
+
+
+def _loads(value: str | None) -> Any:
+    return orjson.loads(value) if value else None
+
+
+class PublicQueries:
+    def __init__(self, store: ViewStore) -> None:
+        self.store = store
+
+    def case(self, receipt_number: str) -> dict[str, Any] | None:
+        with self.store.reading() as tx:
+            case = tx.fetchone(
+                "SELECT * FROM public_cases WHERE receipt_number = ?", [receipt_number]
+            )
+            if case is None:
+                return None
+            timeline = tx.fetchall(
+                "SELECT seq, type, at, details FROM public_case_timeline"
+                " WHERE receipt_number = ? ORDER BY seq",
+                [receipt_number],
+            )
+        case["last_notice"] = _loads(case["last_notice"])
+        case["referral"] = _loads(case["referral"])
+        case["timeline"] = [{**t, "details": _loads(t["details"])} for t in timeline]
+        return case
+
+    def certificate(self, number: str) -> dict[str, Any] | None:
+        with self.store.reading() as tx:
+            return tx.fetchone(
+                "SELECT * FROM public_certificates WHERE certificate_number = ?", [number]
+            )
+
+    def inspection_results(
+        self,
+        agency: str | None = None,
+        district: str | None = None,
+        published_from: str | None = None,
+        published_to: str | None = None,
+        page: int = 1,
+        size: int = 20,
+    ) -> Page:
+        where, params = ["1 = 1"], []
+        for clause, value in (
+            ("agency = ?", agency),
+            ("district = ?", district),
+            ("published_at >= ?", published_from),
+            ("published_at < ?", published_to),
+        ):
+            if value is not None:
+                where.append(clause)
+                params.append(value)
+        condition = " AND ".join(where)
+        with self.store.reading() as tx:
+            total = tx.fetchone(
+                f"SELECT COUNT(*) AS n FROM public_inspection_results WHERE {condition}",  # noqa: S608
+                params,
+            )
+            rows = tx.fetchall(
+                f"SELECT * FROM public_inspection_results WHERE {condition}"  # noqa: S608
+                " ORDER BY published_at DESC, seq DESC LIMIT ? OFFSET ?",
+                [*params, size, (page - 1) * size],
+            )
+        for row in rows:
+            row["findings"] = _loads(row["findings"])
+            row["passed"] = bool(row["passed"])
+        return Page(rows, int(total["n"]) if total else 0, page, size)
+
+    def checkpoints(self, after_seq: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+        with self.store.reading() as tx:
+            return tx.fetchall(
+                "SELECT * FROM public_checkpoints WHERE seq > ? ORDER BY seq LIMIT ?",
+                [after_seq, limit],
+            )
+
+    def receiver_status(self) -> dict[str, Any] | None:
+        with self.store.reading() as tx:
+            return tx.fetchone("SELECT * FROM public_receiver WHERE name = 'receiver'")
+
+    def dump(self) -> list[tuple[str, list[dict[str, Any]]]]:
+        """Every public row in a canonical order, to compare a rebuild with the live views."""
+        order = {
+            "public_cases": "receipt_number",
+            "public_case_timeline": "receipt_number, seq",
+            "public_certificates": "certificate_number",
+            "public_inspection_results": "seq",
+            "public_checkpoints": "seq",
+        }
+        with self.store.reading() as tx:
+            return [
+                (table, tx.fetchall(f"SELECT * FROM {table} ORDER BY {key}"))  # noqa: S608
+                for table, key in order.items()
+            ]
