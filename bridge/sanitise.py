@@ -76,9 +76,7 @@ _LANDLINE = re.compile(
 # A run after "+" is an international phone number, never a card.
 _CARD = re.compile(r"(?<![0-9+])[0-9]{13,19}(?![0-9])")
 # Every group start is tried (zero-width match), so an invalid grouping that starts earlier
-# cannot hide a valid card that starts inside it.
-# A group is captured with up to 5 digits, enough to tell a group of four from a longer one
-# while keeping each capture short.
+# cannot hide a valid card inside it; up to 5 digits a group tell a four from a longer group.
 _GROUPED_CARD = re.compile(r"(?<![0-9])(?=(?P<run>[0-9]{4}(?:[ -][0-9]{1,5}){3,4}))")
 _GROUP_SEPARATOR = re.compile(r"[ -]")
 _EMAIL = re.compile(

@@ -35,7 +35,10 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "projections.public": frozenset({"bridge.contract", "projections.store"}),
     "bridge": frozenset({"bridge", "domain", "projections.store"}),  # outbound, intake import
     "bridge.contract": frozenset(),  # the versioned public schemas: nothing of the project
-    "bridge.receiver": frozenset({"bridge.contract", "projections.public", "projections.store"}),
+    "bridge.transports": frozenset(),  # both sides use them: nothing of the project
+    "bridge.receiver": frozenset(
+        {"bridge.contract", "bridge.transports", "projections.public", "projections.store"}
+    ),
     "api_internal": frozenset({"domain", "projections.internal", "projections.store"}),
     "api_public": frozenset(
         {"projections.public", "projections.store", "bridge.contract", "bridge.intake"}

@@ -77,6 +77,14 @@ def test_a_valid_id_number_that_also_passes_luhn_is_masked_as_an_id_number() -> 
     assert _kinds(number) == ["id_number"]
 
 
+def test_the_digits_of_an_id_number_ending_in_x_are_not_read_as_a_card() -> None:
+    number = "51766819870923000X"
+    assert is_valid_citizen_id(number)
+    assert _luhn_valid(number[:17])
+    assert mask(number) == "517668********000X"
+    assert _kinds(number) == ["id_number"]
+
+
 # Mobile numbers: no checksum, so every mobile-shaped run is masked
 
 
