@@ -17,7 +17,7 @@ from typing import Any
 
 from bridge.sanitise import mask
 from domain.agencies import AgencyDirectory
-from domain.calendar import SHANGHAI, WorkingDayCalendar
+from domain.calendar import SHANGHAI, CalendarNotCovered, WorkingDayCalendar
 from domain.filing import CHECKLISTS, Filing, FilingKind
 from domain.services.filings import REVIEW_WORKING_DAYS
 
@@ -37,8 +37,13 @@ def at(moment: datetime) -> str:
     return moment.astimezone(SHANGHAI).isoformat(timespec="seconds")
 
 
-def deadline(sources: Sources, moment: datetime) -> str:
-    return at(sources.calendar.deadline_after(moment, REVIEW_WORKING_DAYS))
+def deadline(sources: Sources, moment: datetime) -> str | None:
+    """The review deadline, or None while the calendar of its year is not configured: the
+    bridge must never stop because a deadline cannot be computed yet."""
+    try:
+        return at(sources.calendar.deadline_after(moment, REVIEW_WORKING_DAYS))
+    except CalendarNotCovered:
+        return None
 
 
 def item_name(kind: str, item: str) -> str:

@@ -26,6 +26,11 @@ class HashAlgorithm(StrEnum):
     SM3 = "sm3"
 
 
+class Transport(StrEnum):
+    FERRY = "ferry"
+    NATS = "nats"
+
+
 class InternalSettings(BaseSettings):
     """The internal (staff) side: event store, projections, staff API."""
 
@@ -100,6 +105,40 @@ class InternalSettings(BaseSettings):
         default=None,
         description="Log as JSON lines. Unset: JSON when stderr is not a terminal.",
     )
+    bridge_transport: Transport = Field(
+        default=Transport.FERRY,
+        description="How batches cross to the public side: ferry (files) or nats (JetStream).",
+    )
+    ferry_dir: Path | None = Field(
+        default=None,
+        description="Outbox of the file ferry. Unset: data_dir/ferry (shared with the public "
+        "side in the embedded setup; a one-way gateway copies it otherwise).",
+    )
+    signing_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 private key that signs batches. Unset: "
+        "data_dir/secrets/bridge-signing.key (created by `firegov keys init`, mode 0600).",
+    )
+    verify_key_file: Path | None = Field(
+        default=None,
+        description="Where `firegov keys init` writes the verification key for the public side. "
+        "Unset: data_dir/bridge-verify.pub.",
+    )
+    bridge_batch_size: int = Field(
+        default=200, ge=1, le=5000, description="Internal events read per outbound batch at most."
+    )
+    checkpoint_every_events: int = Field(
+        default=1000, ge=1, description="A ledger checkpoint crosses after this many events..."
+    )
+    checkpoint_every_seconds: float = Field(
+        default=300, gt=0, description="...or after this many seconds, whichever comes first."
+    )
+    nats_url: str = Field(
+        default="nats://127.0.0.1:4222", description="NATS server of the internal account."
+    )
+    nats_credentials: Path | None = Field(
+        default=None, description="NATS credentials file of the internal side's user."
+    )
 
     @field_validator("master_key")
     @classmethod
@@ -122,9 +161,73 @@ class InternalSettings(BaseSettings):
         return self.data_dir / "internal"
 
     @property
+    def ferry_outbox(self) -> Path:
+        return self.ferry_dir or self.data_dir / "ferry"
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.signing_key_file or self.data_dir / "secrets" / "bridge-signing.key"
+
+    @property
+    def verify_key_path(self) -> Path:
+        return self.verify_key_file or self.data_dir / "bridge-verify.pub"
+
+    @property
     def uses_postgres(self) -> bool:
         return self.internal_database_url is not None
 
 
 def load_internal_settings() -> InternalSettings:
     return InternalSettings()
+
+
+class PublicSettings(BaseSettings):
+    """The public (internet) side: receiver, public read models, public API. It holds no
+    secret of the internal side: only the bridge's verification key."""
+
+    model_config = SettingsConfigDict(env_prefix="FIREGOV_PUBLIC_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("var/public"), description="Directory for the public side's embedded data."
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL of the public read models. Unset: data_dir/public.sqlite.",
+    )
+    postgres_schema: str = Field(default="public", description="PostgreSQL schema of the views.")
+    host: str = Field(default="127.0.0.1", description="Address the public API listens on.")
+    port: int = Field(default=8000, description="Port of the public API.")
+    transport: Transport = Field(
+        default=Transport.FERRY, description="Where batches arrive from: ferry or nats."
+    )
+    ferry_dir: Path = Field(
+        default=Path("var/ferry"), description="Inbox of the file ferry (batches and heartbeat)."
+    )
+    verify_key_file: Path = Field(
+        default=Path("var/bridge-verify.pub"),
+        description="The bridge's Ed25519 verification key (public; never the signing key).",
+    )
+    hash_algorithm: HashAlgorithm = Field(
+        default=HashAlgorithm.SHA256,
+        description="Hash of the envelope chain; must match the internal side's.",
+    )
+    rate_limit_per_minute: int = Field(
+        default=300, ge=1, description="Requests per minute per client address (then 429)."
+    )
+    query_code_attempts_per_minute: int = Field(
+        default=10, ge=1, description="Query-code checks per minute per client address."
+    )
+    nats_url: str = Field(
+        default="nats://127.0.0.1:4222", description="NATS server of the public account."
+    )
+    nats_credentials: Path | None = Field(
+        default=None, description="NATS credentials file of the public side's user."
+    )
+    log_level: str = Field(default="INFO", description="Log level: DEBUG, INFO, WARNING, ERROR.")
+    log_json: bool | None = Field(
+        default=None, description="Log as JSON lines. Unset: JSON when stderr is not a terminal."
+    )
+
+
+def load_public_settings() -> PublicSettings:
+    return PublicSettings()

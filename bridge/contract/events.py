@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-# field name -> type; ``list[str]`` and ``list[dict]`` are spelled as "list:str" / "list:item"
+# field name -> type; "str?" may be null; lists are spelled "list:str" / "list:item" (notice items)
 PUBLIC_EVENTS: dict[str, dict[str, str]] = {
     "filing.received.v1": {
         "receipt_number": "str",
@@ -22,7 +22,7 @@ PUBLIC_EVENTS: dict[str, dict[str, str]] = {
         "agency_name": "str",
         "channel": "str",
         "received_at": "str",
-        "review_deadline": "str",
+        "review_deadline": "str?",
         "query_code_hash": "str",
     },
     "filing.supplement_requested.v1": {
@@ -33,7 +33,7 @@ PUBLIC_EVENTS: dict[str, dict[str, str]] = {
     "filing.resubmitted.v1": {
         "receipt_number": "str",
         "received_at": "str",
-        "review_deadline": "str",
+        "review_deadline": "str?",
         "changed_items": "list:str",
     },
     "filing.certificate_issued.v1": {
@@ -91,6 +91,7 @@ class ContractViolation(ValueError):
 def _check(value: Any, kind: str, where: str) -> None:
     ok = {
         "str": lambda v: isinstance(v, str),
+        "str?": lambda v: v is None or isinstance(v, str),  # None: not known yet
         "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
         "bool": lambda v: isinstance(v, bool),
         "list:str": lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v),
