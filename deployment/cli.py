@@ -6,16 +6,18 @@ from __future__ import annotations
 import getpass
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
+import structlog
 import typer
 
 from deployment.bootstrap import Platform, build_platform
 from deployment.cli_calendar import calendar_app
 from deployment.logging import configure_logging
 from deployment.settings import InternalSettings, load_internal_settings
+from deployment.sides import PublicSide
 from domain.actor import Actor, Role
 from domain.errors import DomainError
 
@@ -31,11 +33,22 @@ audit_app = typer.Typer(help="审计 Audit trail", no_args_is_help=True)
 projections_app = typer.Typer(help="读模型 Read models", no_args_is_help=True)
 personal_app = typer.Typer(help="个人信息 Personal data", no_args_is_help=True)
 settings_app = typer.Typer(help="配置 Settings", no_args_is_help=True)
+keys_app = typer.Typer(help="摆渡签名密钥 Bridge signing keys", no_args_is_help=True)
+bridge_app = typer.Typer(help="内外网摆渡 The one-way bridge", no_args_is_help=True)
+public_app = typer.Typer(help="互联网端 Public side", no_args_is_help=True)
 for sub, name in [
-    (internal_app, "internal"), (demo_app, "demo"), (admin_app, "admin"), (audit_app, "audit"),
-    (projections_app, "projections"), (personal_app, "personal-data"),
-    (settings_app, "settings"), (calendar_app, "calendar"),
-]:  # fmt: skip
+    (keys_app, "keys"),
+    (bridge_app, "bridge"),
+    (public_app, "public"),
+    (internal_app, "internal"),
+    (demo_app, "demo"),
+    (admin_app, "admin"),
+    (audit_app, "audit"),
+    (projections_app, "projections"),
+    (personal_app, "personal-data"),
+    (settings_app, "settings"),
+    (calendar_app, "calendar"),
+]:
     app.add_typer(sub, name=name)
 
 
@@ -49,9 +62,12 @@ def fail(error: DomainError | Exception) -> None:
 
 @contextmanager
 def platform() -> Iterator[Platform]:
-    settings = load_internal_settings()
-    configure_logging(settings.log_level, settings.log_json)
-    built = build_platform(settings)
+    try:
+        settings = load_internal_settings()
+        configure_logging(settings.log_level, settings.log_json)
+        built = build_platform(settings)
+    except (DomainError, RuntimeError, ValueError, OSError) as error:
+        fail(error)  # a configuration problem: say what, without a traceback
     try:
         yield built
     except DomainError as error:
@@ -79,40 +95,121 @@ def _seed_and_print(built: Platform, settings: InternalSettings) -> None:
         typer.echo(f"    {c.receipt_number}  {c.query_code}")
 
 
-def _serve(built: Platform, settings: InternalSettings) -> None:
+def follow(step: Callable[[], object], name: str) -> Callable[[threading.Event], None]:
+    """A loop that runs ``step`` until stopped, logging (not dying of) its failures."""
+
+    def loop(stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                moved = step()
+            except Exception:
+                structlog.get_logger().exception("follower_failed", follower=name)
+                moved = False
+            if not moved:
+                stop.wait(0.2)
+
+    return loop
+
+
+def serve_all(
+    servers: list[tuple[Any, str, int]], loops: list[Callable[[threading.Event], None]]
+) -> None:
+    """Serve the given ASGI apps and run the background loops until Ctrl-C."""
+    import asyncio
+
     import uvicorn
 
+    stop = threading.Event()
+    threads = [threading.Thread(target=loop, args=(stop,), daemon=True) for loop in loops]
+    for thread in threads:
+        thread.start()
+    running = [
+        uvicorn.Server(uvicorn.Config(asgi, host=host, port=port, log_config=None))
+        for asgi, host, port in servers
+    ]
+
+    async def main() -> None:
+        async def propagate_exit() -> None:
+            # Only one server owns the signal handlers: when it stops, stop them all.
+            while not any(server.should_exit for server in running):
+                await asyncio.sleep(0.2)
+            for server in running:
+                server.should_exit = True
+
+        await asyncio.gather(propagate_exit(), *(server.serve() for server in running))
+
+    try:
+        asyncio.run(main())
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=5)
+
+
+def internal_app_of(built: Platform, settings: InternalSettings) -> Any:
     from api_internal.app import create_app
     from api_internal.deps import Backend
 
-    stop = threading.Event()
-    follower = threading.Thread(target=built.projector.run, args=(stop,), daemon=True)
-    follower.start()
-    backend = Backend(
-        services=built.services, queries=built.queries, projector=built.projector,
-        sessions=built.sessions, sealer=built.sealer, agencies=built.agencies,
-        calendar=built.calendar, clock=built.services.context.clock,
-        idle_timeout_minutes=settings.session_idle_minutes,
-    )  # fmt: skip
-    typer.echo(f"内网工作人员接口 Staff API: http://{settings.host}:{settings.port}/docs")
-    try:
-        uvicorn.run(create_app(backend), host=settings.host, port=settings.port, log_config=None)
-    finally:
-        stop.set()
-        follower.join(timeout=5)
+    return create_app(
+        Backend(
+            services=built.services,
+            queries=built.queries,
+            projector=built.projector,
+            sessions=built.sessions,
+            sealer=built.sealer,
+            agencies=built.agencies,
+            calendar=built.calendar,
+            clock=built.services.context.clock,
+            idle_timeout_minutes=settings.session_idle_minutes,
+        )
+    )
+
+
+def internal_loops(built: Platform) -> list[Callable[[threading.Event], None]]:
+    return [follow(built.projector.catch_up, "projector"), follow(built.ledger.catch_up, "ledger")]
 
 
 @app.command()
 def run() -> None:
-    """一键运行（内嵌 SQLite，首次启动写入演示数据）Run everything embedded in one process."""
+    """一键运行内网、外网和摆渡（内嵌 SQLite，首次启动写入演示数据）Run everything at once."""
+    from api_public.app import create_public_app
     from deployment.demo import is_seeded
+    from deployment.sides import (
+        build_outbound,
+        build_public,
+        embedded_public_settings,
+        ensure_bridge_keys,
+    )
 
     settings = load_internal_settings()
     with platform() as built:
         if settings.seed_demo_data and not is_seeded(built):
             _seed_and_print(built, settings)
-        built.projector.catch_up()
-        _serve(built, settings)
+        ensure_bridge_keys(settings)
+        outbound = build_outbound(built, settings)
+        public_settings = embedded_public_settings(settings)
+        public = build_public(public_settings)
+        try:
+            outbound.step()
+            while public.receiver.receive():
+                pass
+            typer.echo(f"内网工作人员接口 Staff API:  http://{settings.host}:{settings.port}/docs")
+            typer.echo(
+                f"互联网公众接口 Public API:   http://{public_settings.host}:{public_settings.port}/docs"
+            )
+            serve_all(
+                [
+                    (internal_app_of(built, settings), settings.host, settings.port),
+                    (create_public_app(public.backend), public_settings.host, public_settings.port),
+                ],
+                [
+                    *internal_loops(built),
+                    follow(outbound.step, "outbound"),
+                    follow(public.receiver.receive, "receiver"),
+                ],
+            )
+        finally:
+            public.close()
 
 
 @internal_app.command("serve")
@@ -120,8 +217,11 @@ def internal_serve() -> None:
     """运行内网工作人员接口 Serve the staff API (no demo data)."""
     settings = load_internal_settings()
     with platform() as built:
-        built.projector.catch_up()
-        _serve(built, settings)
+        typer.echo(f"内网工作人员接口 Staff API: http://{settings.host}:{settings.port}/docs")
+        serve_all(
+            [(internal_app_of(built, settings), settings.host, settings.port)],
+            internal_loops(built),
+        )
 
 
 @demo_app.command("seed")
@@ -158,10 +258,13 @@ def admin_bootstrap(
             else sys.stdin.readline().strip()
         )
         opened = built.services.staff.open_account(
-            console_actor(built, "bootstrap"), username=username, display_name=display_name,
-            agency=built.agencies.detachment.code, roles=[str(Role.SYSTEM_ADMIN)],
+            console_actor(built, "bootstrap"),
+            username=username,
+            display_name=display_name,
+            agency=built.agencies.detachment.code,
+            roles=[str(Role.SYSTEM_ADMIN)],
             password=password,
-        )  # fmt: skip
+        )
         typer.echo(f"已创建系统管理员 Created system administrator: {opened.username}")
         uri = built.services.staff.provisioning_uri(opened, settings.totp_issuer)
         typer.echo(f"动态口令 TOTP (add to an authenticator app, shown once): {uri}")
@@ -218,3 +321,120 @@ def settings_table() -> None:
 
 def main() -> None:
     app()
+
+
+@keys_app.command("init")
+def keys_init() -> None:
+    """创建摆渡签名密钥对（私钥留内网，公钥交外网）Create the bridge's Ed25519 key pair."""
+    from bridge.keys import create_key_pair
+
+    settings = load_internal_settings()
+    try:
+        create_key_pair(settings.signing_key_path, settings.verify_key_path)
+    except FileExistsError as error:
+        fail(error)
+    typer.echo(f"签名私钥 Signing key (stays inside, 0600): {settings.signing_key_path}")
+    typer.echo(f"验证公钥 Verification key (copy to the public side): {settings.verify_key_path}")
+
+
+@bridge_app.command("outbound")
+def bridge_outbound() -> None:
+    """运行出站摆渡：读取内网事件，脱敏、签名后发出 Run the outbound bridge."""
+    from deployment.sides import build_outbound
+
+    settings = load_internal_settings()
+    with platform() as built:
+        outbound = build_outbound(built, settings)
+        typer.echo(f"出站摆渡运行中 Outbound bridge running ({settings.bridge_transport})")
+        serve_loops([follow(built.ledger.catch_up, "ledger"), follow(outbound.step, "outbound")])
+
+
+@bridge_app.command("resend")
+def bridge_resend(
+    from_seq: Annotated[int, typer.Option("--from", min=1, help="从该序号起重发 first seq")],
+) -> None:
+    """重发自某序号起的全部批次（外网缺批次时）Ship every batch again from a sequence number."""
+    from deployment.sides import build_outbound
+
+    settings = load_internal_settings()
+    with platform() as built:
+        count = build_outbound(built, settings).resend(from_seq)
+        typer.echo(f"已重发 {count} 个批次 Resent {count} batches")
+
+
+@bridge_app.command("receive")
+def bridge_receive() -> None:
+    """运行外网接收端：验签、验链、按序号应用 Run the receiver on the public side."""
+    with public_side() as public:
+        typer.echo(f"接收端运行中 Receiver running ({public.settings.transport})")
+        serve_loops([follow(public.receiver.receive, "receiver")])
+
+
+@public_app.command("serve")
+def public_serve() -> None:
+    """运行互联网公众接口 Serve the public API."""
+    from api_public.app import create_public_app
+
+    with public_side() as public:
+        settings = public.settings
+        typer.echo(f"互联网公众接口 Public API: http://{settings.host}:{settings.port}/docs")
+        serve_all([(create_public_app(public.backend), settings.host, settings.port)], [])
+
+
+@public_app.command("rebuild")
+def public_rebuild() -> None:
+    """删除外网读模型并从序号 1 重放 Drop the public read models and replay from seq 1."""
+    with public_side() as public:
+        last = public.receiver.rebuild()
+        typer.echo(f"已重放至序号 Replayed up to seq {last}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """重算全部事件的哈希链并与账本核对 Recompute the ledger from the event store."""
+    with platform() as built:
+        built.ledger.catch_up()
+        result = built.ledger.verify()
+        if result.ok:
+            typer.echo(f"一致 OK: {result.checked} events match the ledger")
+            return
+        typer.echo(
+            f"不一致 MISMATCH at position {result.first_mismatch}: the stored event no longer "
+            "matches what the ledger recorded",
+            err=True,
+        )
+        raise typer.Exit(1)
+
+
+@contextmanager
+def public_side() -> Iterator[PublicSide]:
+    from deployment.settings import load_public_settings
+    from deployment.sides import build_public
+
+    try:
+        settings = load_public_settings()
+        configure_logging(settings.log_level, settings.log_json)
+        built = build_public(settings)
+    except (RuntimeError, ValueError, OSError) as error:
+        fail(error)
+    try:
+        yield built
+    finally:
+        built.close()
+
+
+def serve_loops(loops: list[Callable[[threading.Event], None]]) -> None:
+    """Run background loops in the foreground until Ctrl-C."""
+    stop = threading.Event()
+    threads = [threading.Thread(target=loop, args=(stop,), daemon=True) for loop in loops]
+    for thread in threads:
+        thread.start()
+    try:
+        while any(thread.is_alive() for thread in threads):
+            stop.wait(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=5)
