@@ -1,0 +1,134 @@
+"""Nothing personal crosses the bridge (DESIGN.md decision 4; issue 3): 10,000 internal events
+carrying valid ID numbers, mobile numbers, bank card numbers and personal names in every string
+field a person can type → the public events hold none of them, as checked by the
+checksum-validated detectors; organisation names and credit codes cross unchanged."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from typing import Any
+
+import orjson
+
+from bridge.allow_list import Sources, translate
+from bridge.contract.events import validate
+from bridge.sanitise import find_personal_data
+from domain.actor import Actor, Role
+from domain.filing import NoticeItem
+from domain.identifiers import citizen_id_check_char
+from domain.services import Services
+from tests.support import Clock, credit_code, filing_input, materials, memory_services
+
+WINDOW = Actor("window", Role.WINDOW_CLERK, "zz-jinshui")
+HEAD = Actor("head", Role.DEPT_HEAD, "zz-jinshui")
+HANDLER = Actor("handler", Role.HANDLER, "zz-jinshui")
+APPROVER = Actor("approver", Role.APPROVER, "zz-jinshui")
+NAMES = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄强", "周杰", "吴婷"]
+
+
+def id_number(rng: random.Random) -> str:
+    born = date(1940, 1, 1) + timedelta(days=rng.randrange(29_000))
+    area = rng.choice(["410105", "410102", "110105", "440305"])
+    first17 = f"{area}{born:%Y%m%d}{rng.randrange(1000):03d}"
+    return first17 + citizen_id_check_char(first17)
+
+
+def luhn(rng: random.Random, length: int) -> str:
+    body = [rng.randrange(10) for _ in range(length - 1)]
+    body[0] = rng.choice([4, 5, 6])
+    total = sum(
+        (d * 2 - 9 if d * 2 > 9 else d * 2) if i % 2 == 0 else d
+        for i, d in enumerate(reversed(body))
+    )
+    return "".join(map(str, body)) + str((10 - total % 10) % 10)
+
+
+def bank_card(rng: random.Random) -> str:
+    return luhn(rng, rng.choice([16, 19]))
+
+
+def mobile(rng: random.Random) -> str:
+    return f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}"
+
+
+def planted(rng: random.Random, secrets: list[str], name: bool = False) -> str:
+    """Free text with one personal value in it, as people type: words around it. Names go
+    only into fields that never cross: no checksum can tell a name in free text."""
+    value = rng.choice([id_number, mobile, bank_card])(rng)
+    secrets.append(value)
+    who = rng.choice(NAMES) if name else "申请人"
+    return f"{rng.choice(['联系', '经办人', '账号', '电话'])}：{value}，{who}"
+
+
+def life_cycle(services: Services, rng: random.Random, secrets: list[str], index: int) -> str:
+    organisation = f"郑州第{index}建设有限公司"
+    receipt = services.filings.submit(
+        WINDOW,
+        **filing_input(
+            organisation_name=organisation
+            if index % 2
+            else f"{organisation}（{planted(rng, secrets)}）",
+            credit_code=credit_code(f"org-{index}"),
+            project_name=f"项目{index} {planted(rng, secrets)}",
+            project_address=f"金水区{planted(rng, secrets, name=True)}",
+            contact_name=rng.choice(NAMES),
+            contact_phone=mobile(rng),
+            materials=materials(leave_out=("construction_permit",)),
+        ),
+    )
+    services.filings.issue_supplement_notice(
+        WINDOW,
+        receipt,
+        [NoticeItem(item="construction_permit", problem="missing", reason=planted(rng, secrets))],
+    )
+    services.filings.resubmit(WINDOW, receipt, materials(version=str(index)))
+    services.filings.issue_certificate(WINDOW, receipt)
+    if index % 4 == 0:
+        services.filings.select_for_inspection(HEAD, receipt, planted(rng, secrets)[:100])
+        services.filings.record_inspection_result(HANDLER, receipt, False, [planted(rng, secrets)])
+        services.filings.approve_result_for_publication(APPROVER, receipt)
+    return receipt
+
+
+def strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in strings(v)]
+    return []
+
+
+def test_ten_thousand_internal_events_cross_without_personal_data() -> None:
+    rng = random.Random(20261129)
+    services: Services = memory_services(Clock())
+    secrets: list[str] = []
+    index = 0
+    app = services.context.app
+    while (app.recorder.max_notification_id() or 0) < 10_000:
+        life_cycle(services, rng, secrets, index)
+        index += 1
+    sources = Sources(
+        calendar=services.context.calendar,
+        agencies=services.context.agencies,
+        filing_at=lambda aggregate_id, version: app.repository.get(aggregate_id, version=version),
+    )
+    crossed: list[tuple[str, dict[str, Any]]] = []
+    for notification in app.recorder.select_notifications(start=1, limit=20_000):
+        crossed += translate(app.mapper.to_domain_event(notification), sources)
+
+    everything = orjson.dumps(crossed).decode()
+    assert (app.recorder.max_notification_id() or 0) >= 10_000
+    for event_type, payload in crossed:
+        validate(event_type, payload)  # exactly the contract's fields
+        assert all(find_personal_data(text) == [] for text in strings(payload)), payload
+    leaked = [secret for secret in secrets if secret in everything]
+    assert leaked == []
+    assert not any(name in everything for name in NAMES)  # contacts and addresses never cross
+    received = [p for t, p in crossed if t == "filing.received.v1"]
+    assert all(p["credit_code"] == credit_code(f"org-{i}") for i, p in enumerate(received))
+    assert [p["organisation_name"] for p in received[1::2]] == [
+        f"郑州第{i}建设有限公司" for i in range(1, len(received), 2)
+    ]
