@@ -306,17 +306,19 @@ def personal_data_erase(
 
 @settings_app.command("table")
 def settings_table() -> None:
-    """输出配置项表格（Markdown）Print the settings table for README.md."""
-    typer.echo("| variable | default | description |\n| --- | --- | --- |")
-    for name, field in InternalSettings.model_fields.items():
-        default = field.default if field.default is not None else ""
-        if name in {"calendar_dir", "agencies_file"}:
-            default = "(package) " + (
-                "deployment/calendar"
-                if name == "calendar_dir"
-                else "deployment/data/zhengzhou.toml"
-            )
-        typer.echo(f"| `FIREGOV_{name.upper()}` | `{default}` | {field.description} |")
+    """输出配置项表格（Markdown）Print the settings tables for README.md."""
+    from deployment.settings import PublicSettings
+
+    for cls, prefix in ((InternalSettings, "FIREGOV_"), (PublicSettings, "FIREGOV_PUBLIC_")):
+        typer.echo(f"\n{cls.__doc__.splitlines()[0] if cls.__doc__ else cls.__name__}\n")
+        typer.echo("| variable | default | description |\n| --- | --- | --- |")
+        for name, field in cls.model_fields.items():
+            default = "" if field.default is None else field.default
+            if name in {"calendar_dir", "agencies_file"}:
+                default = "(package) deployment/" + (
+                    "calendar" if name == "calendar_dir" else "data/zhengzhou.toml"
+                )
+            typer.echo(f"| `{prefix}{name.upper()}` | `{default}` | {field.description} |")
 
 
 def main() -> None:
