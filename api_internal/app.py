@@ -13,11 +13,14 @@ MAX_JSON_BODY = 1024 * 1024  # commands are small; documents arrive through thei
 DESCRIPTION = """
 消防"互联网+"便民服务平台 —— 内网工作人员接口。
 
-* 登录后在 `Authorization: Bearer <token>` 头中携带会话令牌；会话 30 分钟无操作失效。
+* 登录后在 `Authorization: Bearer <token>` 头中携带会话令牌；会话无操作超时失效（时长见配置，
+  登录响应的 `idle_timeout_minutes`）；登录多次失败后账号临时锁定（次数和时长见配置）。
 * 所有错误均为 problem details（`application/problem+json`）：`status`、稳定的 `code`、
   中文 `message_zh` 和英文 `message_en`；输入错误时 `field` 指出字段。
-* 400 格式错误；401 未登录/会话失效/口令错误；403 角色无权或超出管辖；404 不存在；
-  409 状态不允许或并发修改（带 `Retry-After`）；413 请求过大；422 数据不符合规则。
+* 400 格式错误；401 未登录/会话失效/口令错误/账号锁定；403 角色无权或超出管辖；404 不存在；
+  409 状态不允许（`illegal_transition`）或并发修改（`concurrent_change`，仅此种带
+  `Retry-After`）；411 请求体未注明 `Content-Length`；413 请求过大；422 数据不符合规则。
+* 命令可带 `If-Match: "<版本号>"`（详情的 `ETag`）：先检查权限和管辖，再比对版本，不一致返回 409。
 """
 
 

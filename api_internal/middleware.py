@@ -13,7 +13,7 @@ import orjson
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api_internal.problems import HTTP_MESSAGES
+from api_internal.problems import HTTP_MESSAGES, problem_body
 
 log = structlog.get_logger()
 SECURITY_HEADERS = [
@@ -23,19 +23,9 @@ SECURITY_HEADERS = [
 ]
 
 
-def _problem_bytes(status: int, code: str, zh: str, en: str, **extra: Any) -> bytes:
-    return orjson.dumps(
-        {
-            "type": f"https://firegov.example/problems/{code}",
-            "title": en,
-            "status": status,
-            "code": code,
-            "detail": zh,
-            "message_zh": zh,
-            "message_en": en,
-            **extra,
-        }
-    )
+def _problem_bytes(status: int, **extra: Any) -> bytes:
+    code, zh, en = HTTP_MESSAGES[status]
+    return orjson.dumps(problem_body(status, code, zh, en, **extra))
 
 
 class RequestEnvelope:
@@ -90,11 +80,8 @@ class RequestEnvelope:
         length = headers.get(b"content-length")
         if length is None:
             if b"transfer-encoding" in headers:  # a body of unknown size: ask for its length
-                return 411, _problem_bytes(
-                    411, "length_required", "请求须注明 Content-Length", "Content-Length required"
-                )
+                return 411, _problem_bytes(411)
             return None
         if not length.isdigit() or int(length) > self.max_body:
-            code, zh, en = HTTP_MESSAGES[413]
-            return 413, _problem_bytes(413, code, zh, en, max_bytes=self.max_body)
+            return 413, _problem_bytes(413, max_bytes=self.max_body)
         return None

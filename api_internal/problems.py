@@ -40,21 +40,17 @@ HTTP_MESSAGES = {
     403: ("forbidden", "无权访问", "not allowed"),
     404: ("not_found", "没有找到该资源", "no such resource"),
     405: ("method_not_allowed", "不支持该请求方法", "method not allowed"),
+    411: ("length_required", "请求须注明 Content-Length", "Content-Length required"),
     413: ("payload_too_large", "请求内容过大", "the request body is too large"),
     415: ("unsupported_media_type", "不支持的内容类型", "unsupported content type"),
     500: ("internal_error", "系统内部错误，请稍后重试", "internal error; please retry later"),
 }
 
 
-def problem(
-    status: int,
-    code: str,
-    message_zh: str,
-    message_en: str,
-    headers: dict[str, str] | None = None,
-    /,
-    **extra: Any,
-) -> JSONResponse:
+def problem_body(
+    status: int, code: str, message_zh: str, message_en: str, /, **extra: Any
+) -> dict[str, Any]:
+    """The problem-details body; the one shape of every refusal, wherever it is answered."""
     body: dict[str, Any] = {
         "type": f"https://firegov.example/problems/{code}",
         "title": message_en,
@@ -69,6 +65,19 @@ def problem(
             # A detail never overrides a member of the problem (an IllegalTransition's
             # ``status`` is the case's status, not the HTTP one): it is kept as ``case_<key>``.
             body[f"case_{key}" if key in body else key] = value
+    return body
+
+
+def problem(
+    status: int,
+    code: str,
+    message_zh: str,
+    message_en: str,
+    headers: dict[str, str] | None = None,
+    /,
+    **extra: Any,
+) -> JSONResponse:
+    body = problem_body(status, code, message_zh, message_en, **extra)
     return JSONResponse(body, status, headers=headers, media_type="application/problem+json")
 
 

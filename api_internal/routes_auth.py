@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter, Request, Response
 
 from api_internal.deps import BackendDep, StaffDep
 from api_internal.schemas import ActorPublic, LoginPublic, LoginRequest
 from domain.actor import Actor
+from domain.errors import AuthenticationFailed
 
 router = APIRouter(prefix="/api/v1/auth", tags=["登录 auth"])
+# Every failed login takes at least this long, counted from the start of the login: an
+# unknown username, a wrong password, a locked account and a wrong code then answer alike in
+# time, so the answer's speed tells nobody which usernames exist. Successful logins are not
+# padded: by then the caller knows the password anyway.
+FAILED_LOGIN_FLOOR_SECONDS = 0.25
 
 
 def actor_public(backend: BackendDep, actor: Actor) -> ActorPublic:
@@ -27,15 +35,23 @@ def actor_public(backend: BackendDep, actor: Actor) -> ActorPublic:
     "/login",
     summary="登录",
     description=(
-        "用户名和密码登录。规则：连续 5 次失败锁定 30 分钟；系统管理员、安全管理员、审计管理员和"
-        "审批领导须同时提交动态口令（TOTP）；会话 30 分钟无操作自动失效。"
+        "用户名和密码登录。规则：连续多次失败后账号临时锁定（次数和时长见配置）；"
+        "系统管理员、安全管理员、审计管理员和审批领导须同时提交动态口令（TOTP）；"
+        "会话无操作超时自动失效（时长见配置，即响应中的 idle_timeout_minutes）；"
+        f"登录失败的响应至少耗时 {FAILED_LOGIN_FLOOR_SECONDS} 秒，不论用户名是否存在。"
     ),
     responses={401: {"description": "用户名、密码或动态口令不正确；或账号已锁定"}},
 )
 def login(body: LoginRequest, backend: BackendDep) -> LoginPublic:
-    actor = backend.services.staff.authenticate(
-        body.username, body.password, body.one_time_code, body.role
-    )
+    started = time.perf_counter()
+    try:
+        actor = backend.services.staff.authenticate(
+            body.username, body.password, body.one_time_code, body.role
+        )
+    except AuthenticationFailed:
+        # A sync route runs in the thread pool: sleeping here holds no event loop.
+        time.sleep(max(0.0, FAILED_LOGIN_FLOOR_SECONDS - (time.perf_counter() - started)))
+        raise
     token = backend.sessions.open(actor, backend.clock())
     return LoginPublic(
         token=token,

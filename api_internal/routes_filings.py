@@ -4,11 +4,10 @@ with its whole history, and one route per command. Thin: parse, one service call
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
 from typing import Annotated, Any
 
 import structlog
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
 from api_internal.deps import Backend, BackendDep, StaffDep
 from api_internal.schemas import (
@@ -23,34 +22,42 @@ from api_internal.schemas import (
     WithdrawalCreate,
 )
 from domain.actor import Actor
-from domain.errors import ConcurrentChange, InvalidInput, NotFound
+from domain.errors import InvalidInput, NotFound
 from domain.filing import CHECKLISTS, KIND_NAMES_ZH, Material, NoticeItem
-from domain.permissions import CITY_WIDE_READERS, Command, authorize
+from domain.permissions import CITY_WIDE_READERS, Command, authorize, in_jurisdiction
 from domain.query_code import hash_query_code, new_query_code
 
 log = structlog.get_logger()
 router = APIRouter(prefix="/api/v1/filings", tags=["消防备案 filings"])
-IfMatch = Annotated[
-    str | None,
-    Header(description="可选：案件版本号（来自 ETag），不一致时返回 409，防止覆盖他人的修改"),
+# Receipt numbers are letters, digits and dashes; the history route also takes an aggregate
+# id (a UUID), which fits the same pattern. Anything else (a NUL, which PostgreSQL refuses in a
+# text parameter, a path, 4000 characters) is a 422 before it reaches a query.
+Receipt = Annotated[
+    str,
+    Path(
+        pattern=r"^[A-Za-z0-9-]{1,40}$", description="受理编号（历史也接受事项 id）receipt number"
+    ),
 ]
 
 
-def _check_version(backend: Backend, receipt: str, if_match: str | None) -> None:
+def expected_version(
+    if_match: Annotated[
+        str | None,
+        Header(description="可选：案件版本号（来自 ETag），不一致时返回 409，防止覆盖他人的修改"),
+    ] = None,
+) -> int | None:
+    """The case version from If-Match; the service compares it after authorising the actor."""
     if if_match is None:
-        return
+        return None
     try:
-        expected = int(if_match.strip().strip('"').removeprefix("W/").strip('"'))
+        return int(if_match.strip().strip('"').removeprefix("W/").strip('"'))
     except ValueError:
         raise InvalidInput(
             "If-Match 须为版本号", "If-Match must be a version", field="If-Match"
         ) from None
-    if backend.services.filings.load(receipt).version != expected:
-        raise ConcurrentChange(
-            "该案件已被他人修改，请刷新后重试",
-            "the case changed since you read it; reload and retry",
-            retry=True,
-        )
+
+
+ExpectedVersion = Annotated[int | None, Depends(expected_version)]
 
 
 def _caught_up(backend: Backend) -> Backend:
@@ -61,9 +68,12 @@ def _caught_up(backend: Backend) -> Backend:
 
 
 def _visible_agencies(backend: Backend, actor: Actor) -> list[str] | None:
+    # Queries are authorised here, with the command side's own table and jurisdiction rule.
     if actor.role in CITY_WIDE_READERS:
         return None
-    return [a.code for a in backend.agencies.all() if backend.agencies.covers(actor.agency, a.code)]
+    return [
+        a.code for a in backend.agencies.all() if in_jurisdiction(actor, backend.agencies, a.code)
+    ]
 
 
 @router.get("/checklists", summary="各类备案的材料清单（补正通知按此逐项列明）")
@@ -80,8 +90,10 @@ def checklists(actor: StaffDep) -> dict[str, Any]:
 @router.get(
     "/queue",
     summary="窗口待审查备案（按期限排序）",
-    description="本机构（支队含下属大队）待审查的备案，每项含审查期限（收到材料后 5 个工作日）、"
-    "剩余工作日和是否超期。",
+    description="本人可办理机构的待审查备案（窗口为本机构；支队科室负责人、审批领导、法制和保密审查"
+    "为全市），每项含审查期限（收到材料后 5 个工作日）、剩余工作日和是否超期；"
+    "期限所在年份的工作日历尚未配置时，deadline 为 null、deadline_unknown 为 true，"
+    "deadline_note 指出应补充的日历文件。",
 )
 def review_queue(
     actor: StaffDep, backend: BackendDep, overdue_only: Annotated[bool, Query()] = False
@@ -99,25 +111,21 @@ def review_queue(
 
 @router.get("/{receipt_number}", summary="备案详情（含联系人，仅限有权人员）")
 def filing_detail(
-    receipt_number: str, actor: StaffDep, backend: BackendDep, response: Response
+    receipt_number: Receipt, actor: StaffDep, backend: BackendDep, response: Response
 ) -> dict[str, Any]:
-    row = _caught_up(backend).queries.filing(receipt_number.upper())
+    row = _caught_up(backend).queries.filing(receipt_number.upper(), backend.clock())
     if row is None:
         raise NotFound("备案不存在", "filing not found")
     authorize(actor, Command.VIEW_FILINGS, backend.agencies, row["agency"])
     row["contact_name"] = backend.sealer.open(row["contact_name"])
     row["contact_phone"] = backend.sealer.open(row["contact_phone"])
-    if row["review_deadline"]:
-        deadline = datetime.fromisoformat(row["review_deadline"])
-        row["working_days_left"] = backend.calendar.working_days_left(backend.clock(), deadline)
-        row["overdue"] = backend.calendar.is_overdue(backend.clock(), deadline)
     row["history"] = backend.queries.history(row["id"])
     response.headers["ETag"] = f'"{row["version"]}"'
     return row
 
 
 @router.get("/{receipt_number}/history", summary="案件全部历史：何时、何人、何角色、何机构、何事")
-def filing_history(receipt_number: str, actor: StaffDep, backend: BackendDep) -> dict[str, Any]:
+def filing_history(receipt_number: Receipt, actor: StaffDep, backend: BackendDep) -> dict[str, Any]:
     entries = backend.services.audit.history(actor, receipt_number.upper())
     return {"receipt_number": receipt_number.upper(), "events": [asdict(e) for e in entries]}
 
@@ -149,17 +157,17 @@ def submit_filing(body: FilingCreate, actor: StaffDep, backend: BackendDep) -> R
     summary="出具补正通知（一次性告知全部补正项）",
     description="规则：仅在“待审查”状态且收到材料后 5 个工作日内；"
     "逐项写明缺少或不符合法定形式及理由；"
-    "再次通知只能列出上次通知后申请人修改过的项（或上次已列且仍未修改的项）。",
+    "再次通知只能列出上次通知后申请人修改过的项，或上次通知已列出的项。",
 )
 def issue_supplement_notice(
-    receipt_number: str, body: SupplementNoticeCreate, actor: StaffDep, backend: BackendDep,
-    if_match: IfMatch = None,
+    receipt_number: Receipt, body: SupplementNoticeCreate, actor: StaffDep, backend: BackendDep,
+    version: ExpectedVersion,
 ) -> Response:  # fmt: skip
-    _check_version(backend, receipt_number.upper(), if_match)
     backend.services.filings.issue_supplement_notice(
         actor,
         receipt_number.upper(),
         [NoticeItem(**i.model_dump()) for i in body.items],  # type: ignore[typeddict-item]
+        version,
     )
     log.info("filing_supplement_notice_issued", receipt_number=receipt_number.upper())
     return Response(status_code=204)
@@ -172,14 +180,14 @@ def issue_supplement_notice(
     description="规则：仅在“待补正”状态；须至少修改一项材料。",
 )
 def resubmit(
-    receipt_number: str, body: ResubmissionCreate, actor: StaffDep, backend: BackendDep,
-    if_match: IfMatch = None,
+    receipt_number: Receipt, body: ResubmissionCreate, actor: StaffDep, backend: BackendDep,
+    version: ExpectedVersion,
 ) -> Response:  # fmt: skip
-    _check_version(backend, receipt_number.upper(), if_match)
     backend.services.filings.resubmit(
         actor,
         receipt_number.upper(),
         [Material(**m.model_dump()) for m in body.materials],  # type: ignore[typeddict-item]
+        version,
     )
     log.info("filing_resubmitted", receipt_number=receipt_number.upper())
     return Response(status_code=204)
@@ -191,19 +199,19 @@ def resubmit(
     description="规则：仅在“待审查”状态且必备材料齐全；编号按机构、类型、年度连续编号。",
 )
 def issue_certificate(
-    receipt_number: str, actor: StaffDep, backend: BackendDep, if_match: IfMatch = None
+    receipt_number: Receipt, actor: StaffDep, backend: BackendDep, version: ExpectedVersion
 ) -> CertificatePublic:
-    _check_version(backend, receipt_number.upper(), if_match)
-    number = backend.services.filings.issue_certificate(actor, receipt_number.upper())
+    number = backend.services.filings.issue_certificate(actor, receipt_number.upper(), version)
     log.info("filing_certificate_issued", receipt_number=receipt_number.upper(), number=number)
     return CertificatePublic(certificate_number=number)
 
 
 @router.post("/{receipt_number}/withdrawal", status_code=204, summary="撤回备案（申请人书面申请）")
 def withdraw(
-    receipt_number: str, body: WithdrawalCreate, actor: StaffDep, backend: BackendDep
-) -> Response:
-    backend.services.filings.withdraw(actor, receipt_number.upper(), body.reason)
+    receipt_number: Receipt, body: WithdrawalCreate, actor: StaffDep, backend: BackendDep,
+    version: ExpectedVersion,
+) -> Response:  # fmt: skip
+    backend.services.filings.withdraw(actor, receipt_number.upper(), body.reason, version)
     log.info("filing_withdrawn", receipt_number=receipt_number.upper())
     return Response(status_code=204)
 
@@ -213,8 +221,10 @@ def withdraw(
     summary="无管辖权不予受理，告知有管辖权的机构",
     description="规则：仅在“待审查”状态；有管辖权的机构由工程所在区县确定，不能是本机构。",
 )
-def refer(receipt_number: str, actor: StaffDep, backend: BackendDep) -> ReferralPublic:
-    code = backend.services.filings.refer(actor, receipt_number.upper())
+def refer(
+    receipt_number: Receipt, actor: StaffDep, backend: BackendDep, version: ExpectedVersion
+) -> ReferralPublic:
+    code = backend.services.filings.refer(actor, receipt_number.upper(), version)
     log.info("filing_referred", receipt_number=receipt_number.upper(), competent_agency=code)
     return ReferralPublic(
         competent_agency=code, competent_agency_name=backend.agencies.get(code).name
@@ -225,10 +235,11 @@ def refer(receipt_number: str, actor: StaffDep, backend: BackendDep) -> Referral
     "/{receipt_number}/inspection-selection", status_code=204, summary="记录被随机抽中检查"
 )
 def select_for_inspection(
-    receipt_number: str, body: SelectionCreate, actor: StaffDep, backend: BackendDep
-) -> Response:
+    receipt_number: Receipt, body: SelectionCreate, actor: StaffDep, backend: BackendDep,
+    version: ExpectedVersion,
+) -> Response:  # fmt: skip
     backend.services.filings.select_for_inspection(
-        actor, receipt_number.upper(), body.draw_reference
+        actor, receipt_number.upper(), body.draw_reference, version
     )
     log.info("filing_selected_for_inspection", receipt_number=receipt_number.upper())
     return Response(status_code=204)
@@ -240,10 +251,11 @@ def select_for_inspection(
     summary="记录检查结果（合格，或不合格并列明问题）",
 )
 def record_inspection_result(
-    receipt_number: str, body: InspectionResultCreate, actor: StaffDep, backend: BackendDep
-) -> Response:
+    receipt_number: Receipt, body: InspectionResultCreate, actor: StaffDep, backend: BackendDep,
+    version: ExpectedVersion,
+) -> Response:  # fmt: skip
     backend.services.filings.record_inspection_result(
-        actor, receipt_number.upper(), body.passed, body.findings
+        actor, receipt_number.upper(), body.passed, body.findings, version
     )
     log.info("filing_inspection_result_recorded", receipt_number=receipt_number.upper())
     return Response(status_code=204)
@@ -254,7 +266,9 @@ def record_inspection_result(
     status_code=204,
     summary="批准公布检查结果（审批人不得为结果记录人）",
 )
-def approve_result(receipt_number: str, actor: StaffDep, backend: BackendDep) -> Response:
-    backend.services.filings.approve_result_for_publication(actor, receipt_number.upper())
+def approve_result(
+    receipt_number: Receipt, actor: StaffDep, backend: BackendDep, version: ExpectedVersion
+) -> Response:
+    backend.services.filings.approve_result_for_publication(actor, receipt_number.upper(), version)
     log.info("filing_result_approved", receipt_number=receipt_number.upper())
     return Response(status_code=204)

@@ -69,7 +69,3 @@ class SessionStore:
     def end(self, token: str) -> None:
         with self.store.transaction() as tx:
             tx.execute("DELETE FROM staff_sessions WHERE token_hash = ?", [_hash(token)])
-
-    def end_all(self, account_id: str) -> None:
-        with self.store.transaction() as tx:
-            tx.execute("DELETE FROM staff_sessions WHERE account_id = ?", [account_id])

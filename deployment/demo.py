@@ -4,6 +4,7 @@ shows a working window. Passwords are random, printed once and kept in
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import secrets
@@ -17,6 +18,7 @@ from domain.actor import Actor, Role
 from domain.filing import CHECKLISTS, FilingKind, Material
 from domain.identifiers import credit_code_check_char
 from domain.query_code import hash_query_code, new_query_code
+from domain.services import Services
 
 MARKER = "demo-clerk"
 ACCOUNTS: list[tuple[str, str, Role, str]] = [
@@ -49,16 +51,26 @@ def random_password() -> str:
 
 
 def credit_code(seed: str) -> str:
+    """A valid unified social credit code (GB 32100), the same for the same seed."""
     digits = str(int(hashlib.sha256(seed.encode()).hexdigest(), 16))[:9]
     first17 = f"91410105{digits}"
     return first17 + credit_code_check_char(first17)
 
 
-def materials(kind: FilingKind, leave_out: tuple[str, ...] = ()) -> list[Material]:
+def document(label: str) -> str:
+    """A document reference (content hash) standing for an uploaded file named by ``label``."""
+    return "sha256:" + hashlib.sha256(label.encode()).hexdigest()
+
+
+def materials(
+    kind: FilingKind | str = FilingKind.DESIGN, leave_out: tuple[str, ...] = (), version: str = "1"
+) -> list[Material]:
+    """The kind's whole checklist but ``leave_out``; another ``version`` changes every document."""
+    kind = FilingKind(kind)
     return [
         Material(
             item=item,
-            document="sha256:" + hashlib.sha256(f"demo {kind} {item}".encode()).hexdigest(),
+            document=document(f"{kind}:{item}:{version}"),
             file_name=f"{name[:20]}.pdf",
             size=180_000,
             media_type="application/pdf",
@@ -95,8 +107,7 @@ def seed(platform: Platform) -> tuple[list[DemoAccount], list[DemoCase]]:
         created.append(DemoAccount(username, role, agency, password, opened.totp_secret))
     clerk = Actor(str(_account_id("demo-clerk")), Role.WINDOW_CLERK, "zz-jinshui")
     erqi = Actor(str(_account_id("demo-clerk-erqi")), Role.WINDOW_CLERK, "zz-erqi")
-    real_clock = services.context.clock
-    now = real_clock()
+    now = services.context.clock()
     filings = [
         (clerk, 4, "郑州金水科创大厦", "金水区花园路 88 号", "金水区", FilingKind.DESIGN, ()),
         (clerk, 1, "金水河畔商业综合体", "金水区经三路 12 号", "金水区", FilingKind.COMPLETION,
@@ -107,17 +118,17 @@ def seed(platform: Platform) -> tuple[list[DemoAccount], list[DemoCase]]:
     ]  # fmt: skip
     cases = []
     for index, (actor, days_ago, project, address, district, kind, missing) in enumerate(filings):
-        services.context.clock = _backdated(now - timedelta(days=days_ago, hours=2))
+        # Backdated through services of their own: the platform's shared context (and the clock
+        # every request of a running server reads) is never touched.
+        moment = now - timedelta(days=days_ago, hours=2)
+        backdated = Services(dataclasses.replace(services.context, clock=_backdated(moment)))
         code = new_query_code()
-        try:
-            receipt = services.filings.submit(
-                actor, kind=str(kind), organisation_name=f"郑州示范置业有限公司第{index + 1}分公司",
-                credit_code=credit_code(project), project_name=project, project_address=address,
-                district=district, contact_name="张伟", contact_phone=f"1380371{index:04d}",
-                materials=materials(kind, missing), query_code_hash=hash_query_code(code),
-            )  # fmt: skip
-        finally:
-            services.context.clock = real_clock
+        receipt = backdated.filings.submit(
+            actor, kind=str(kind), organisation_name=f"郑州示范置业有限公司第{index + 1}分公司",
+            credit_code=credit_code(project), project_name=project, project_address=address,
+            district=district, contact_name="张伟", contact_phone=f"1380371{index:04d}",
+            materials=materials(kind, missing), query_code_hash=hash_query_code(code),
+        )  # fmt: skip
         cases.append(DemoCase(receipt, code))
     platform.projector.catch_up()
     return created, cases

@@ -6,6 +6,8 @@ production); the transcoder is orjson.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,7 +21,7 @@ from eventsourcing.persistence import IntegrityError, Transcoder
 from domain.actor import Actor
 from domain.agencies import AgencyDirectory
 from domain.calendar import WorkingDayCalendar
-from domain.errors import ConcurrentChange, NotFound
+from domain.errors import ConcurrentChange, NotFound, StaleVersion
 from domain.events import by
 from domain.sealing import Sealer
 from domain.transcoding import OrjsonTranscoder
@@ -77,11 +79,18 @@ class Context:
 
 
 def retrying(attempts: int, operation: Callable[[], Any]) -> Any:
-    """Run ``operation`` again when an optimistic-concurrency conflict interrupts it."""
+    """Run ``operation`` again when an optimistic-concurrency conflict interrupts it.
+
+    Between attempts each writer waits a short random time (growing with the attempt), so the
+    writers that just collided do not all come back at once and collide again.
+    """
     for attempt in range(attempts):
         try:
             return operation()
+        except StaleVersion:
+            raise  # the caller's version is out of date: another attempt cannot succeed
         except ConcurrentChange:
             if attempt == attempts - 1:
                 raise
+            time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # noqa: S311 - jitter, no secret
     return None

@@ -66,5 +66,9 @@ class ConcurrentChange(DomainError):
     code = "concurrent_change"
 
 
+class StaleVersion(ConcurrentChange):
+    """The version the client read (If-Match) is no longer the case's: it must reload first."""
+
+
 class AuthenticationFailed(DomainError):
     code = "authentication_failed"

@@ -3,7 +3,8 @@
 The window either issues the filing certificate (备案凭证) or ONE supplement notice (补正通知,
 一次告知) that lists every missing or defective item with its reason, within 5 working days of
 receipt (Administrative Licensing Law Art. 32); a later notice may only name items the applicant
-changed since, or items an earlier notice already named and that are still unchanged.
+changed since the last notice, or items the last notice named (still to be put right): anything
+else could have been named before.
 """
 
 from __future__ import annotations
@@ -187,7 +188,7 @@ class Filing(Aggregate):
         self.status = FilingStatus.RECEIVED
         self.received_at: datetime = self.created_on
         self.changed_since_notice: set[str] = set()
-        self.noticed_items: set[str] = set()
+        self.last_notice_items: set[str] = set()
         self.notices = 0
         self.certificate_number: str | None = None
         self.result_recorded_by: str | None = None
@@ -251,14 +252,15 @@ class Filing(Aggregate):
             required_text(entry["reason"], "items", "补正理由", 500)
             seen.add(item)
         if self.notices:
-            # 一次告知: after the first notice, only what changed since (or what an earlier
-            # notice already named and is still unchanged) may be named again.
-            allowed = self.changed_since_notice | (self.noticed_items - self.changed_since_notice)
+            # 一次告知: after the first notice, only what changed since the last notice, or what
+            # the last notice named, may be named. An item an earlier notice named, fixed since,
+            # and untouched after the last notice could have been named in the last one.
+            allowed = self.changed_since_notice | self.last_notice_items
             new = sorted(seen - allowed)
             if new:
                 raise IllegalTransition(
-                    f"一次性告知：补正项 {'、'.join(new)} 在上次补正后未作修改，"
-                    "应在首次通知中一并告知",
+                    f"一次性告知：补正项 {'、'.join(new)} 在上次通知后未作修改，"
+                    "应在上次通知中一并告知",
                     f"one complete notice: {', '.join(new)} did not change since the last "
                     "notice and should have been named in it",
                     code="notice_names_unchanged_items",
@@ -273,7 +275,7 @@ class Filing(Aggregate):
         def apply(self, aggregate: Filing) -> None:
             aggregate.status = FilingStatus.AWAITING_SUPPLEMENT
             aggregate.notices += 1
-            aggregate.noticed_items |= {entry["item"] for entry in self.items}
+            aggregate.last_notice_items = {entry["item"] for entry in self.items}
             aggregate.changed_since_notice = set()
 
     def resubmit(self, materials: list[Material], **by: Any) -> None:

@@ -1,8 +1,9 @@
 """The permission table (RULES.md "Who acts"): which role may run which command.
 
-Application services are the only place that checks it (DESIGN.md decision 2). Jurisdiction is
-checked next to it: an actor acts only inside its own agency, and the detachment over every
-brigade (the agency tree). Administrators never touch business data (Art. 27, 39).
+Application services check it for every command (DESIGN.md decision 2); the staff API checks
+queries against the same table. Jurisdiction is checked next to it: an actor acts only inside
+its own agency, except the detachment's departments whose role acts for the whole city ("Who
+acts"). Administrators never touch business data (Art. 27, 39).
 """
 
 from __future__ import annotations
@@ -55,10 +56,26 @@ PERMISSIONS: dict[Command, frozenset[Role]] = {
 
 # Roles that read across the whole city whatever agency their account sits in (Art. 33).
 CITY_WIDE_READERS = frozenset({Role.SUPERVISOR, Role.AUDITOR})
+# "The detachment's departments may also act for the whole city where their role says so": the
+# detachment's heads, approvers and reviewers act on every brigade's cases. The window and the
+# handlers act for their own agency only, wherever it sits: a detachment clerk certifying a
+# brigade's filing would number it in the brigade's name.
+CITY_WIDE_FROM_DETACHMENT = frozenset(
+    {Role.DEPT_HEAD, Role.APPROVER, Role.LEGAL_REVIEWER, Role.SECRECY_REVIEWER}
+)
 
 
 def may(actor: Actor, command: Command) -> bool:
     return actor.role in PERMISSIONS[command]
+
+
+def in_jurisdiction(actor: Actor, agencies: AgencyDirectory, case_agency: str) -> bool:
+    """True if ``actor`` may act on (or read) a case of ``case_agency`` (never an unknown one)."""
+    if case_agency not in agencies:
+        return False
+    if actor.role in CITY_WIDE_READERS or actor.agency == case_agency:
+        return True
+    return actor.role in CITY_WIDE_FROM_DETACHMENT and actor.agency == agencies.detachment.code
 
 
 def authorize(
@@ -73,7 +90,7 @@ def authorize(
         )
     if case_agency is None or actor.role is Role.SYSTEM:
         return
-    if actor.role in CITY_WIDE_READERS or agencies.covers(actor.agency, case_agency):
+    if in_jurisdiction(actor, agencies, case_agency):
         return
     raise OutsideJurisdiction(
         "该事项不属于本机构管辖范围",

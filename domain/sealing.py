@@ -347,6 +347,10 @@ class Sealer:
         _require_aware(erased_at)
         return self._store.erase(subject_id, erased_at)
 
+    def knows(self, subject_id: str) -> bool:
+        """True if the store holds the subject's key or the tombstone of its erasure."""
+        return self._store.get(subject_id) is not None
+
     def is_erased(self, subject_id: str) -> bool:
         stored = self._store.get(subject_id)
         return stored is not None and stored.erased

@@ -19,7 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from eventsourcing.domain import Aggregate
 
 from domain.actor import ADMIN_ROLES, SECOND_FACTOR_ROLES, Role
-from domain.errors import IllegalTransition, InvalidInput
+from domain.errors import InvalidInput
 from domain.events import StaffCreated, StaffEvent
 from domain.numbering import natural_id
 
@@ -170,17 +170,3 @@ class StaffAccount(Aggregate):
         def apply(self, aggregate: StaffAccount) -> None:
             aggregate.locked_until = self.until
             aggregate.failures = 0
-
-    def change_password(self, password_hash: str, **by: Any) -> None:
-        if by["actor_id"] != str(self.id):
-            raise IllegalTransition(
-                "只能修改本人密码", "only the account holder changes the password"
-            )
-        self.trigger_event(self.PasswordChanged, password_hash=password_hash, **by)
-
-    class PasswordChanged(StaffEvent):
-        TOPIC = "firegov:StaffAccount.PasswordChanged"
-        password_hash: str
-
-        def apply(self, aggregate: StaffAccount) -> None:
-            aggregate.password_hash = self.password_hash

@@ -1,9 +1,9 @@
-"""Shared test helpers: a settable clock, platforms on SQLite or PostgreSQL, filing inputs."""
+"""Shared test helpers: a settable clock, platforms on SQLite or PostgreSQL, filing inputs
+(made with the demo data's own helpers: ``credit_code``, ``document``, ``materials``)."""
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,11 +15,13 @@ from fastapi.testclient import TestClient
 from api_internal.app import create_app
 from api_internal.deps import Backend
 from deployment.bootstrap import Platform, build_platform
+from deployment.demo import credit_code, document, materials
 from deployment.settings import InternalSettings
 from domain.actor import Actor, Role
 from domain.calendar import SHANGHAI
-from domain.filing import CHECKLISTS, FilingKind, Material
-from domain.identifiers import credit_code_check_char
+
+# Re-exported: tests make their filing inputs with the demo data's own helpers.
+__all__ = ["credit_code", "document", "materials"]
 
 # A Tuesday morning in an ordinary working week (Asia/Shanghai).
 TUESDAY_MORNING = datetime(2026, 11, 24, 9, 30, tzinfo=SHANGHAI)
@@ -70,32 +72,6 @@ def backend_of(platform: Platform) -> Backend:
 
 def client_of(platform: Platform) -> TestClient:
     return TestClient(create_app(backend_of(platform)), raise_server_exceptions=False)
-
-
-def credit_code(seed: str = "x") -> str:
-    digits = str(int(hashlib.sha256(seed.encode()).hexdigest(), 16))[:9]
-    first17 = f"91410105{digits}"
-    return first17 + credit_code_check_char(first17)
-
-
-def document(label: str) -> str:
-    return "sha256:" + hashlib.sha256(label.encode()).hexdigest()
-
-
-def materials(
-    kind: str = "design", leave_out: tuple[str, ...] = (), version: str = "1"
-) -> list[Material]:
-    return [
-        Material(
-            item=item,
-            document=document(f"{kind}:{item}:{version}"),
-            file_name=f"{item}.pdf",
-            size=1000,
-            media_type="application/pdf",
-        )
-        for item in CHECKLISTS[FilingKind(kind)]
-        if item not in leave_out
-    ]
 
 
 def filing_input(**overrides: Any) -> dict[str, Any]:

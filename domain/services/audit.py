@@ -11,7 +11,8 @@ from uuid import UUID
 from domain.actor import ROLE_NAMES_ZH, Actor, Role
 from domain.application import Context
 from domain.calendar import SHANGHAI
-from domain.errors import NotFound
+from domain.errors import NotFound, NotPermitted
+from domain.filing import Filing
 from domain.permissions import Command, authorize
 from domain.sealing import is_sealed
 from domain.services.filings import filing_id
@@ -32,11 +33,12 @@ WHAT_ZH = {
     "LoggedIn": "登录",
     "LoginFailed": "登录失败",
     "Locked": "账号锁定",
-    "PasswordChanged": "修改密码",
     "Erased": "删除个人信息（销毁密钥）",
     "Started": "开始编号序列",
     "NumberTaken": "取号",
 }
+# Who may read the history of what is not a filing case.
+AUDIT_ROLES = frozenset({Role.AUDITOR, Role.SYSTEM})
 _HIDDEN = {
     "originator_id",
     "originator_topic",
@@ -90,8 +92,20 @@ class AuditService:
         events: list[Any] = list(self.ctx.app.events.get(aggregate_id))
         if not events:
             raise NotFound("没有该事项的记录", f"no history for {key}")
-        case_agency = getattr(events[0], "agency", None)
-        authorize(actor, Command.VIEW_HISTORY, self.ctx.agencies, case_agency)
+        first = events[0]
+        if isinstance(first, Filing.Submitted):
+            # Always the filing's own agency: a case never goes unchecked for lack of one.
+            authorize(actor, Command.VIEW_HISTORY, self.ctx.agencies, first.agency)
+        else:
+            # Staff accounts (logins, lockouts), erasures and number sequences belong to no
+            # case of any agency: only the audit roles read them (Art. 27, 39).
+            authorize(actor, Command.VIEW_HISTORY, self.ctx.agencies)
+            if actor.role not in AUDIT_ROLES:
+                raise NotPermitted(
+                    "只有审计管理员可以查看该记录的历史",
+                    "only auditors may read the history of this record",
+                    command=str(Command.VIEW_HISTORY),
+                )
         names: dict[str, str] = {}
         return [
             HistoryEntry(

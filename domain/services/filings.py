@@ -10,7 +10,7 @@ from uuid import UUID
 from domain.actor import Actor
 from domain.application import Context, retrying
 from domain.calendar import to_shanghai_date
-from domain.errors import InvalidInput, NotFound
+from domain.errors import InvalidInput, NotFound, StaleVersion
 from domain.filing import Filing, FilingKind, Material, NoticeItem, check_materials
 from domain.identifiers import validate_credit_code, validate_mobile
 from domain.numbering import NumberSequence, natural_id
@@ -65,8 +65,6 @@ class FilingService:
         check_materials(filing_kind, materials)
         phone = validate_mobile(contact_phone, "contact_phone")
         name = required_text(contact_name, "contact_name", "联系人姓名", 50)
-        subject = self.ctx.sealer.subject_for("mobile", phone)
-        sealed_name, sealed_phone = self.ctx.sealer.seal_many(subject, name, phone)
         fields = {
             "kind": str(filing_kind),
             "agency": asked,
@@ -75,12 +73,19 @@ class FilingService:
             "project_name": required_text(project_name, "project_name", "工程名称"),
             "project_address": required_text(project_address, "project_address", "工程地址"),
             "district": district,
-            "contact_subject": subject,
-            "contact_name": sealed_name,
-            "contact_phone": sealed_phone,
             "materials": [dict(m) for m in materials],
             "channel": channel if channel in {"online", "window"} else "window",
             "query_code_hash": query_code_hash,
+        }
+        # Each filing's contact is a subject of their own, never one derived from the phone
+        # number: numbers are reissued and shared, so erasing one person must not refuse every
+        # later filing that gives the same number. Sealed last, so a refused filing makes no key.
+        subject = self.ctx.sealer.new_subject()
+        sealed_name, sealed_phone = self.ctx.sealer.seal_many(subject, name, phone)
+        fields |= {
+            "contact_subject": subject,
+            "contact_name": sealed_name,
+            "contact_phone": sealed_phone,
         }
 
         def attempt() -> str:
@@ -101,15 +106,33 @@ class FilingService:
     def review_deadline(self, filing: Filing) -> Any:
         return self.ctx.calendar.deadline_after(filing.received_at, REVIEW_WORKING_DAYS)
 
-    def _act(self, actor: Actor, command: Command, receipt_number: str) -> Filing:
+    def _act(
+        self, actor: Actor, command: Command, receipt_number: str, expected_version: int | None
+    ) -> Filing:
+        """The filing, once the actor may act on it and it is still at ``expected_version``.
+
+        Authorised first, so a stale version tells nobody outside the case anything about it;
+        the version is compared on the copy the command then changes and saves, so a change in
+        between is caught by the store's own optimistic concurrency, not by a separate read.
+        """
         filing = self.load(receipt_number)
         authorize(actor, command, self.ctx.agencies, filing.agency)
+        if expected_version is not None and filing.version != expected_version:
+            raise StaleVersion(
+                "该案件已被他人修改，请刷新后重试",
+                "the case changed since you read it; reload and retry",
+                retry=True,
+            )
         return filing
 
     def issue_supplement_notice(
-        self, actor: Actor, receipt_number: str, items: list[NoticeItem]
+        self,
+        actor: Actor,
+        receipt_number: str,
+        items: list[NoticeItem],
+        expected_version: int | None = None,
     ) -> None:
-        filing = self._act(actor, Command.ISSUE_SUPPLEMENT_NOTICE, receipt_number)
+        filing = self._act(actor, Command.ISSUE_SUPPLEMENT_NOTICE, receipt_number, expected_version)
         clean = [
             NoticeItem(item=i["item"], problem=i["problem"], reason=i["reason"].strip())
             for i in items
@@ -117,16 +140,24 @@ class FilingService:
         filing.issue_supplement_notice(clean, self.review_deadline(filing), **self.ctx.stamp(actor))
         self.ctx.save(filing)
 
-    def resubmit(self, actor: Actor, receipt_number: str, materials: list[Material]) -> None:
-        filing = self._act(actor, Command.RESUBMIT_FILING, receipt_number)
+    def resubmit(
+        self,
+        actor: Actor,
+        receipt_number: str,
+        materials: list[Material],
+        expected_version: int | None = None,
+    ) -> None:
+        filing = self._act(actor, Command.RESUBMIT_FILING, receipt_number, expected_version)
         filing.resubmit([Material(**m) for m in materials], **self.ctx.stamp(actor))
         self.ctx.save(filing)
 
-    def issue_certificate(self, actor: Actor, receipt_number: str) -> str:
+    def issue_certificate(
+        self, actor: Actor, receipt_number: str, expected_version: int | None = None
+    ) -> str:
         """Issue the filing certificate; returns its number (dense per agency, kind, year)."""
 
         def attempt() -> str:
-            filing = self._act(actor, Command.ISSUE_CERTIFICATE, receipt_number)
+            filing = self._act(actor, Command.ISSUE_CERTIFICATE, receipt_number, expected_version)
             stamp = self.ctx.stamp(actor)
             year = to_shanghai_date(stamp["timestamp"]).year
             agency = self.ctx.agencies.get(filing.agency)
@@ -155,32 +186,55 @@ class FilingService:
             NumberSequence.Started, id=sequence_id, scope=scope, **self.ctx.stamp(actor)
         )
 
-    def withdraw(self, actor: Actor, receipt_number: str, reason: str) -> None:
-        filing = self._act(actor, Command.WITHDRAW_FILING, receipt_number)
+    def withdraw(
+        self,
+        actor: Actor,
+        receipt_number: str,
+        reason: str,
+        expected_version: int | None = None,
+    ) -> None:
+        filing = self._act(actor, Command.WITHDRAW_FILING, receipt_number, expected_version)
         filing.withdraw(required_text(reason, "reason", "撤回理由", 500), **self.ctx.stamp(actor))
         self.ctx.save(filing)
 
-    def refer(self, actor: Actor, receipt_number: str) -> str:
+    def refer(self, actor: Actor, receipt_number: str, expected_version: int | None = None) -> str:
         """Refuse for lack of jurisdiction; returns the competent agency's code."""
-        filing = self._act(actor, Command.REFER_FILING, receipt_number)
+        filing = self._act(actor, Command.REFER_FILING, receipt_number, expected_version)
         competent = self.ctx.agencies.competent_for(filing.district).code
         filing.refer(competent, **self.ctx.stamp(actor))
         self.ctx.save(filing)
         return competent
 
-    def select_for_inspection(self, actor: Actor, receipt_number: str, draw_reference: str) -> None:
-        filing = self._act(actor, Command.SELECT_FOR_INSPECTION, receipt_number)
+    def select_for_inspection(
+        self,
+        actor: Actor,
+        receipt_number: str,
+        draw_reference: str,
+        expected_version: int | None = None,
+    ) -> None:
+        filing = self._act(actor, Command.SELECT_FOR_INSPECTION, receipt_number, expected_version)
         filing.select_for_inspection(draw_reference, **self.ctx.stamp(actor))
         self.ctx.save(filing)
 
     def record_inspection_result(
-        self, actor: Actor, receipt_number: str, passed: bool, findings: list[str]
+        self,
+        actor: Actor,
+        receipt_number: str,
+        passed: bool,
+        findings: list[str],
+        expected_version: int | None = None,
     ) -> None:
-        filing = self._act(actor, Command.RECORD_INSPECTION_RESULT, receipt_number)
+        filing = self._act(
+            actor, Command.RECORD_INSPECTION_RESULT, receipt_number, expected_version
+        )
         filing.record_inspection_result(passed, findings, **self.ctx.stamp(actor))
         self.ctx.save(filing)
 
-    def approve_result_for_publication(self, actor: Actor, receipt_number: str) -> None:
-        filing = self._act(actor, Command.APPROVE_RESULT_PUBLICATION, receipt_number)
+    def approve_result_for_publication(
+        self, actor: Actor, receipt_number: str, expected_version: int | None = None
+    ) -> None:
+        filing = self._act(
+            actor, Command.APPROVE_RESULT_PUBLICATION, receipt_number, expected_version
+        )
         filing.approve_result_for_publication(**self.ctx.stamp(actor))
         self.ctx.save(filing)

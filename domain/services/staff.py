@@ -6,6 +6,7 @@ failures on the account itself, so a lockout is part of the audit trail.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -13,9 +14,10 @@ import pyotp
 from eventsourcing.persistence import IntegrityError
 
 from domain.actor import Actor, Role
-from domain.application import Context
+from domain.application import Context, retrying
 from domain.errors import AuthenticationFailed, ConcurrentChange, InvalidInput
 from domain.permissions import Command, authorize
+from domain.sealing import ERASED
 from domain.staff import (
     USERNAME,
     StaffAccount,
@@ -41,6 +43,10 @@ class AccountInfo:
     display_name: str
     agency: str
     roles: tuple[Role, ...]
+
+
+# Enough for a burst of parallel guesses at one account (retrying() spreads them out).
+FAILURE_RECORDING_ATTEMPTS = 20
 
 
 def _refused(code: str = "authentication_failed") -> AuthenticationFailed:
@@ -126,10 +132,26 @@ class StaffService:
             tuple(account.roles),
         )
 
+    def _record_failure(self, account_id: UUID, reason: str) -> None:
+        """Record a failed login on the account, reloading it as often as parallel failures
+        get in the way: a guesser who sends wrong passwords in parallel must be counted (and
+        locked out) like one who sends them in turn. The answer stays 401 whatever happens."""
+
+        def attempt() -> None:
+            account = self.ctx.load(StaffAccount, account_id, "账号", "account")
+            system = Actor.system(account.agency, "login")
+            account.record_failed_login(
+                reason, self.ctx.login_max_failures, self.ctx.lockout, **self.ctx.stamp(system)
+            )
+            self.ctx.save(account)
+
+        with contextlib.suppress(ConcurrentChange):
+            retrying(FAILURE_RECORDING_ATTEMPTS, attempt)
+
     def authenticate(
         self, username: str, password: str, one_time_code: str | None, role: str | None = None
     ) -> Actor:
-        """Check credentials; every failure is recorded, the fifth in a row locks."""
+        """Check credentials; every failure is recorded, ``login_max_failures`` in a row lock."""
         username = username.strip().lower()
         account_id = StaffAccount.create_id(username)
         if account_id not in self.ctx.app.repository:
@@ -137,7 +159,6 @@ class StaffService:
             raise _refused()
         account = self.ctx.load(StaffAccount, account_id, "账号", "account")
         now = self.ctx.clock()
-        system = Actor.system(account.agency, "login")
         if account.is_locked(now):
             raise AuthenticationFailed(
                 "连续登录失败次数过多，账号已临时锁定，请稍后再试",
@@ -155,14 +176,14 @@ class StaffService:
                     "this account needs its one-time code (TOTP)",
                     code="second_factor_required",
                 )
-            secret = self.ctx.sealer.open(account.totp_secret or "")
-            if not pyotp.TOTP(secret).verify(one_time_code.strip(), for_time=now, valid_window=1):
+            secret = self.ctx.sealer.open_or_none(account.totp_secret)
+            if secret is None or secret == ERASED:
+                # The account's key was erased: no code can match, the login fails like one.
+                reason = "second_factor_erased"
+            elif not pyotp.TOTP(secret).verify(one_time_code.strip(), for_time=now, valid_window=1):
                 reason = "wrong_one_time_code"
         if reason is not None:
-            account.record_failed_login(
-                reason, self.ctx.login_max_failures, self.ctx.lockout, **self.ctx.stamp(system)
-            )
-            self.ctx.save(account)
+            self._record_failure(account_id, reason)
             raise _refused()
         try:
             acting: Role | None = Role(role) if role else account.roles[0]

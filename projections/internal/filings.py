@@ -1,8 +1,10 @@
-"""The filings read model of the staff console: one row per filing (status, review deadline,
-notices, certificate) and its history, derived from events only.
+"""The filings read model of the staff console: one row per filing (status, when the current
+round of materials arrived, notices, certificate) and its history, derived from events only.
 
-The review deadline is derived from the time the current round of materials arrived (5 working
-days, Art. 9); it is never typed in by anyone.
+The row keeps ``received_at`` and no review deadline: the deadline (5 working days, Art. 9) is
+computed when a query asks (projections.internal.queries). Computing it here would stop the
+projector, and every query of every agency with it, at the first filing whose deadline falls in
+a year the working-day calendar does not cover yet.
 """
 
 from __future__ import annotations
@@ -12,9 +14,7 @@ from typing import Any
 
 import orjson
 
-from domain.calendar import WorkingDayCalendar
 from domain.filing import Filing, FilingStatus
-from domain.services.filings import REVIEW_WORKING_DAYS
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS view_filings (
@@ -34,7 +34,6 @@ SCHEMA = [
         channel TEXT NOT NULL,
         submitted_at TEXT NOT NULL,
         received_at TEXT NOT NULL,
-        review_deadline TEXT,
         notices INTEGER NOT NULL,
         last_notice TEXT,
         certificate_number TEXT,
@@ -43,8 +42,7 @@ SCHEMA = [
         updated_at TEXT NOT NULL,
         version INTEGER NOT NULL
     )""",
-    "CREATE INDEX IF NOT EXISTS view_filings_queue"
-    " ON view_filings (agency, status, review_deadline)",
+    "CREATE INDEX IF NOT EXISTS view_filings_queue ON view_filings (agency, status, received_at)",
     """CREATE TABLE IF NOT EXISTS view_filing_history (
         filing_id TEXT NOT NULL,
         version INTEGER NOT NULL,
@@ -61,10 +59,9 @@ TABLES = ["view_filings", "view_filing_history"]
 COLUMNS = [
     "id", "receipt_number", "kind", "agency", "status", "organisation_name", "credit_code",
     "project_name", "project_address", "district", "contact_subject", "contact_name",
-    "contact_phone", "channel", "submitted_at", "received_at", "review_deadline", "notices",
+    "contact_phone", "channel", "submitted_at", "received_at", "notices",
     "last_notice", "certificate_number", "materials", "result", "updated_at", "version",
 ]  # fmt: skip
-_OPEN = {FilingStatus.RECEIVED}
 
 
 def _iso(moment: datetime) -> str:
@@ -75,7 +72,7 @@ def _dump(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def project(row: dict[str, Any] | None, event: Any, calendar: WorkingDayCalendar) -> dict[str, Any]:
+def project(row: dict[str, Any] | None, event: Any) -> dict[str, Any]:
     """The filing row after ``event`` (a pure function of the previous row and the event)."""
     at = _iso(event.timestamp)
     if isinstance(event, Filing.Submitted):
@@ -132,14 +129,6 @@ def project(row: dict[str, Any] | None, event: Any, calendar: WorkingDayCalendar
             row["status"] = str(FilingStatus.RESULT_PUBLISHED)
     row["version"] = event.originator_version
     row["updated_at"] = at
-    # Only a case waiting for the window's review has a review deadline.
-    row["review_deadline"] = (
-        _iso(
-            calendar.deadline_after(datetime.fromisoformat(row["received_at"]), REVIEW_WORKING_DAYS)
-        )
-        if FilingStatus(row["status"]) in _OPEN
-        else None
-    )
     return row
 
 

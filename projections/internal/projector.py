@@ -4,6 +4,9 @@ The projector pulls (SQLite has no subscription); each batch and its new trackin
 written in one transaction, with a compare-and-set on the position so that two projectors never
 apply the same notification twice. ``rebuild`` drops the tables and replays from the start and
 gives the same rows as incremental processing.
+
+Nothing here needs the working-day calendar: deadlines are computed by the queries, so no event
+can stop the projector for want of a calendar year.
 """
 
 from __future__ import annotations
@@ -11,12 +14,14 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import structlog
 from eventsourcing.application import Application
 
 from domain.calendar import WorkingDayCalendar
 from projections.internal import filings
 from projections.store import Tx, ViewStore
 
+log = structlog.get_logger()
 NAME = "internal_views"
 TRACKING = (
     "CREATE TABLE IF NOT EXISTS view_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
@@ -35,23 +40,30 @@ def _upsert(tx: Tx, table: str, row: dict[str, Any], key: str) -> None:
 
 class InternalProjector:
     def __init__(
-        self, app: Application[Any], store: ViewStore, calendar: WorkingDayCalendar
+        self,
+        app: Application[Any],
+        store: ViewStore,
+        calendar: WorkingDayCalendar | None = None,
     ) -> None:
+        # ``calendar`` is accepted, and unused, until the composition root stops passing it.
         self.app = app
         self.store = store
-        self.calendar = calendar
         self.ensure_schema()
 
     def ensure_schema(self) -> None:
         with self.store.transaction() as tx:
-            tx.execute(TRACKING)
-            for statement in filings.SCHEMA:
-                tx.execute(statement)
-            tx.execute(
-                "INSERT INTO view_tracking (name, position) VALUES (?, 0)"
-                " ON CONFLICT (name) DO NOTHING",
-                [NAME],
-            )
+            self._create_schema(tx)
+
+    @staticmethod
+    def _create_schema(tx: Tx) -> None:
+        tx.execute(TRACKING)
+        for statement in filings.SCHEMA:
+            tx.execute(statement)
+        tx.execute(
+            "INSERT INTO view_tracking (name, position) VALUES (?, 0)"
+            " ON CONFLICT (name) DO NOTHING",
+            [NAME],
+        )
 
     def position(self) -> int:
         with self.store.reading() as tx:
@@ -88,7 +100,7 @@ class InternalProjector:
 
     def _apply(self, tx: Tx, event: Any, position: int) -> None:
         row = tx.fetchone("SELECT * FROM view_filings WHERE id = ?", [str(event.originator_id)])
-        _upsert(tx, "view_filings", filings.project(row, event, self.calendar), "id")
+        _upsert(tx, "view_filings", filings.project(row, event), "id")
         history = filings.history_row(event, position)
         tx.execute(
             f"INSERT INTO view_filing_history ({', '.join(history)}) "  # noqa: S608
@@ -97,15 +109,27 @@ class InternalProjector:
         )
 
     def rebuild(self) -> int:
+        """Drop the read models and replay them from the start; returns the new position.
+
+        Dropping, creating again and resetting the position are one transaction: a server
+        reading meanwhile sees the old tables or the new empty ones, never no table at all.
+        """
         with self.store.transaction() as tx:
             for table in filings.TABLES:
                 tx.execute(f"DROP TABLE IF EXISTS {table}")
-            tx.execute("DELETE FROM view_tracking WHERE name = ?", [NAME])
-        self.ensure_schema()
+            self._create_schema(tx)
+            tx.execute("UPDATE view_tracking SET position = 0 WHERE name = ?", [NAME])
         return self.catch_up()
 
     def run(self, stop: threading.Event, interval: float = 0.5) -> None:
-        """Poll until ``stop`` is set (the embedded store has no subscription)."""
+        """Poll until ``stop`` is set (the embedded store has no subscription).
+
+        A failed round is logged and tried again at the next one: the position moves only with
+        the rows, so nothing is lost, and the read models must not stop following for good.
+        """
         while not stop.is_set():
-            self.catch_up()
+            try:
+                self.catch_up()
+            except Exception:
+                log.exception("internal_projector_failed")
             stop.wait(interval)

@@ -1,7 +1,10 @@
 """Queries of the staff console over the internal read models: rows, never aggregates.
 
-Working time left and the overdue flag are computed at query time from the calendar, so they
-are right at every moment without anyone updating a row.
+The review deadline, the working days left and the overdue flag are computed at query time from
+``received_at`` and the calendar, so they are right at every moment without anyone updating a
+row. A deadline in a year the calendar does not cover yet is shown as unknown, with a note that
+names the missing calendar file: one such case never hides the others (RULES.md "Time": never
+guess, and never fail the whole queue either).
 """
 
 from __future__ import annotations
@@ -13,9 +16,21 @@ from typing import Any
 
 import orjson
 
-from domain.calendar import SHANGHAI, WorkingDayCalendar
+from domain.calendar import SHANGHAI, CalendarNotCovered, WorkingDayCalendar
 from domain.filing import STATUS_NAMES_ZH, FilingStatus
+from domain.services.filings import REVIEW_WORKING_DAYS
 from projections.store import ViewStore
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A review deadline as the console shows it; ``deadline`` is None while unknown."""
+
+    deadline: str | None
+    working_days_left: int | None
+    overdue: bool
+    deadline_unknown: bool
+    deadline_note: str | None  # Chinese and English: which calendar file is missing
 
 
 @dataclass(frozen=True)
@@ -27,9 +42,11 @@ class QueueItem:
     project_name: str
     district: str
     received_at: str
-    deadline: str
-    working_days_left: int
+    deadline: str | None
+    working_days_left: int | None
     overdue: bool
+    deadline_unknown: bool
+    deadline_note: str | None
 
 
 def _shanghai(iso: str) -> str:
@@ -41,10 +58,23 @@ class FilingQueries:
         self.store = store
         self.calendar = calendar
 
+    def review_deadline(self, received_at: str, now: datetime) -> Deadline:
+        """The review deadline of materials received at ``received_at`` (ISO), as of ``now``."""
+        try:
+            deadline = self.calendar.deadline_after(
+                datetime.fromisoformat(received_at), REVIEW_WORKING_DAYS
+            )
+            left = self.calendar.working_days_left(now, deadline)
+        except CalendarNotCovered as missing:
+            return Deadline(None, None, False, True, f"{missing.message_zh} / {missing.message_en}")
+        overdue = self.calendar.is_overdue(now, deadline)
+        return Deadline(_shanghai(deadline.isoformat()), left, overdue, False, None)
+
     def review_queue(
         self, agencies: Collection[str] | None, now: datetime, overdue_only: bool = False
     ) -> list[QueueItem]:
-        """Filings waiting for the window's review, earliest deadline first.
+        """Filings waiting for the window's review, earliest first (the deadline follows the
+        day of receipt, so this is also earliest deadline first).
 
         ``agencies=None`` means every agency (city-wide readers)."""
         sql = "SELECT * FROM view_filings WHERE status = ?"
@@ -55,10 +85,10 @@ class FilingQueries:
             sql += f" AND agency IN ({', '.join('?' for _ in agencies)})"
             params += list(agencies)
         with self.store.reading() as tx:
-            rows = tx.fetchall(sql + " ORDER BY review_deadline, receipt_number", params)
+            rows = tx.fetchall(sql + " ORDER BY received_at, receipt_number", params)
         items = []
         for row in rows:
-            deadline = datetime.fromisoformat(row["review_deadline"])
+            deadline = self.review_deadline(row["received_at"], now)
             item = QueueItem(
                 receipt_number=row["receipt_number"],
                 kind=row["kind"],
@@ -67,26 +97,37 @@ class FilingQueries:
                 project_name=row["project_name"],
                 district=row["district"],
                 received_at=_shanghai(row["received_at"]),
-                deadline=_shanghai(row["review_deadline"]),
-                working_days_left=self.calendar.working_days_left(now, deadline),
-                overdue=self.calendar.is_overdue(now, deadline),
+                deadline=deadline.deadline,
+                working_days_left=deadline.working_days_left,
+                overdue=deadline.overdue,
+                deadline_unknown=deadline.deadline_unknown,
+                deadline_note=deadline.deadline_note,
             )
             if item.overdue or not overdue_only:
                 items.append(item)
         return items
 
-    def filing(self, receipt_number: str) -> dict[str, Any] | None:
+    def filing(self, receipt_number: str, now: datetime) -> dict[str, Any] | None:
+        """One filing's row; a case waiting for review also gets its deadline as of ``now``."""
         with self.store.reading() as tx:
             row = tx.fetchone(
                 "SELECT * FROM view_filings WHERE receipt_number = ?", [receipt_number]
             )
         if row is None:
             return None
+        waiting = FilingStatus(row["status"]) is FilingStatus.RECEIVED
+        deadline = self.review_deadline(row["received_at"], now) if waiting else None
         for key in ("materials", "last_notice", "result"):
             row[key] = orjson.loads(row[key]) if row[key] else None
-        for key in ("submitted_at", "received_at", "updated_at", "review_deadline"):
-            row[key] = _shanghai(row[key]) if row[key] else None
+        for key in ("submitted_at", "received_at", "updated_at"):
+            row[key] = _shanghai(row[key])
         row["status_zh"] = STATUS_NAMES_ZH[FilingStatus(row["status"])]
+        row["review_deadline"] = deadline.deadline if deadline else None
+        if deadline is not None:
+            row["working_days_left"] = deadline.working_days_left
+            row["overdue"] = deadline.overdue
+            row["deadline_unknown"] = deadline.deadline_unknown
+            row["deadline_note"] = deadline.deadline_note
         return row
 
     def history(self, filing_id: str) -> list[dict[str, Any]]:

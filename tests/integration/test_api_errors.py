@@ -193,12 +193,10 @@ def test_certifying_twice_is_refused_409_and_takes_no_certificate_number(
     assert second.json()["certificate_number"] == "郑金消设备字〔2026〕第0002号"
 
 
-def test_acting_on_a_stale_version_is_refused_409_with_retry_after(
-    platform: Platform, client: TestClient, clock: Clock, clerk: Headers, receipt: str
-) -> None:
+def stale_etag(platform: Platform, client: TestClient, clock: Clock, receipt: str) -> str:
+    """The ETag a clerk read just before a colleague issued a notice on the case."""
     colleague = staff(platform, clock, "colleague", Role.WINDOW_CLERK, "zz-jinshui")
-    etag = client.get(f"/api/v1/filings/{receipt}", headers=clerk).headers["etag"]
-    assert client.get(f"/api/v1/filings/{receipt}", headers=colleague).headers["etag"] == etag
+    etag: str = client.get(f"/api/v1/filings/{receipt}", headers=colleague).headers["etag"]
     notice = {"items": [{"item": "planning_permit", "problem": "defective", "reason": "未盖章"}]}
     noticed = client.post(
         f"/api/v1/filings/{receipt}/supplement-notice",
@@ -206,6 +204,14 @@ def test_acting_on_a_stale_version_is_refused_409_with_retry_after(
         headers={**colleague, "If-Match": etag},
     )
     assert noticed.status_code == 204, noticed.text
+    return etag
+
+
+def test_acting_on_a_stale_version_is_refused_409_with_retry_after(
+    platform: Platform, client: TestClient, clock: Clock, clerk: Headers, receipt: str
+) -> None:
+    etag = client.get(f"/api/v1/filings/{receipt}", headers=clerk).headers["etag"]
+    assert stale_etag(platform, client, clock, receipt) == etag
     before = version(platform, receipt)
 
     stale = client.post(
@@ -216,6 +222,51 @@ def test_acting_on_a_stale_version_is_refused_409_with_retry_after(
     assert int(stale.headers["retry-after"]) >= 1
     assert version(platform, receipt) == before
     assert platform.services.filings.load(receipt).status == "awaiting_supplement"
+
+
+@pytest.mark.parametrize(
+    ("command", "body"),
+    [("withdrawal", {"reason": "建设单位书面申请撤回"}), ("referral", None)],
+)
+def test_every_command_refuses_a_stale_if_match_409(
+    platform: Platform,
+    client: TestClient,
+    clock: Clock,
+    clerk: Headers,
+    receipt: str,
+    command: str,
+    body: dict[str, Any] | None,
+) -> None:
+    etag = stale_etag(platform, client, clock, receipt)
+    before = version(platform, receipt)
+
+    stale = client.post(
+        f"/api/v1/filings/{receipt}/{command}", json=body, headers={**clerk, "If-Match": etag}
+    )
+
+    assert_problem(stale, 409, "concurrent_change")
+    assert version(platform, receipt) == before
+
+
+def test_a_stale_if_match_from_outside_is_refused_403_not_409(
+    platform: Platform, client: TestClient, clock: Clock, receipt: str
+) -> None:
+    """Who may act comes first: a stale version tells nobody outside the case that it moved."""
+    etag = stale_etag(platform, client, clock, receipt)
+    erqi = staff(platform, clock, "clerk-erqi", Role.WINDOW_CLERK, "zz-erqi")
+    handler = staff(platform, clock, "handler", Role.HANDLER, "zz-jinshui")
+    before = version(platform, receipt)
+
+    outsider = client.post(
+        f"/api/v1/filings/{receipt}/certificate", headers={**erqi, "If-Match": etag}
+    )
+    wrong_role = client.post(
+        f"/api/v1/filings/{receipt}/certificate", headers={**handler, "If-Match": etag}
+    )
+
+    assert_problem(outsider, 403, "outside_jurisdiction")
+    assert_problem(wrong_role, 403, "not_permitted")
+    assert version(platform, receipt) == before
 
 
 # -- 413 ---------------------------------------------------------------------------------------
@@ -298,6 +349,39 @@ def test_a_body_missing_a_field_is_refused_422_naming_the_field(
     assert (head(platform), queue_count(client, clerk)) == (before, queued)
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/v1/filings/%00"),
+        ("GET", "/api/v1/filings/%00/history"),
+        ("POST", "/api/v1/filings/BA%2000/certificate"),
+        ("POST", "/api/v1/filings/%E2%98%83/withdrawal"),
+    ],
+)
+def test_a_receipt_number_of_other_characters_is_refused_422_before_any_query(
+    platform: Platform, client: TestClient, clerk: Headers, method: str, path: str
+) -> None:
+    """A NUL cannot even be sent to PostgreSQL in a text parameter: it is refused here."""
+    before = head(platform)
+
+    response = client.request(method, path, json={"reason": "撤回"}, headers=clerk)
+
+    problem = assert_problem(response, 422, "validation_failed")
+    assert problem["errors"][0]["field"] == "receipt_number"
+    assert head(platform) == before
+
+
+def test_the_api_description_names_every_status_and_no_configured_number(
+    client: TestClient,
+) -> None:
+    description = client.get("/openapi.json").json()["info"]["description"]
+
+    for status in (400, 401, 403, 404, 409, 411, 413, 422):
+        assert str(status) in description
+    assert "Retry-After" in description
+    assert "30 分钟" not in description  # the idle timeout and the lockout are settings
+
+
 # -- never a 500 -------------------------------------------------------------------------------
 
 
@@ -347,6 +431,8 @@ ODD_INPUTS = {
     "quotes and SQL in the receipt number": Odd("GET", "/api/v1/filings/%27%22%3B--%20OR%201=1"),
     "a snowman receipt number": Odd("POST", "/api/v1/filings/%E2%98%83/certificate"),
     "a NUL receipt number": Odd("GET", "/api/v1/filings/%00/history"),
+    "a NUL receipt number for the case": Odd("GET", "/api/v1/filings/%00"),
+    "a NUL receipt number for a command": Odd("POST", "/api/v1/filings/%00/certificate"),
     "a path traversal receipt number": Odd("GET", "/api/v1/filings/..%2F..%2Fetc%2Fpasswd"),
     "a 4000 character receipt number": Odd("GET", "/api/v1/filings/" + "A" * 4000 + "/history"),
     "a UUID of nothing as history key": Odd(

@@ -2,8 +2,10 @@
 
 Only the roles that ``domain.permissions.PERMISSIONS`` grants a command get a 2xx; every other
 role gets 403 ``not_permitted`` and no event is recorded. Across agencies, a brigade acts only on
-its own cases while the detachment acts on every brigade's. Each case first brings a fresh filing
-into the state the command needs (through the services), so a refusal can only be about who asks.
+its own cases; the detachment acts on a brigade's case only in the roles that act for the whole
+city (its heads and approvers), never as the window or a handler. Each case first brings a fresh
+filing into the state the command needs (through the services), so a refusal can only be about
+who asks.
 
 One module-scoped platform on SQLite: the accounts are opened and logged in once, since every
 login costs an argon2 verification.
@@ -22,7 +24,7 @@ from fastapi.testclient import TestClient
 from deployment.bootstrap import Platform
 from domain.actor import Actor, Role
 from domain.filing import NoticeItem
-from domain.permissions import PERMISSIONS, Command
+from domain.permissions import CITY_WIDE_FROM_DETACHMENT, PERMISSIONS, Command
 from tests.integration.api_fixtures import Headers, assert_problem, head, login
 from tests.support import (
     Clock,
@@ -227,7 +229,7 @@ def test_only_the_roles_in_the_permission_table_may_run_a_command(
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: str(r.command))
-def test_a_brigade_is_refused_another_brigades_case_while_the_detachment_may_act(
+def test_a_brigade_is_refused_another_brigades_case_and_the_detachment_acts_where_its_role_says(
     world: World, route: Route
 ) -> None:
     role = acting_role(route)
@@ -235,8 +237,40 @@ def test_a_brigade_is_refused_another_brigades_case_while_the_detachment_may_act
     before = head(world.platform)
 
     refused = call(world, route, receipt, world.headers[role, "zz-erqi"])
+    from_detachment = call(world, route, receipt, world.headers[role, "zz"])
 
     assert_problem(refused, 403, "outside_jurisdiction")
-    assert head(world.platform) == before
-    done = call(world, route, receipt, world.headers[role, "zz"])
-    assert_done(world, route, receipt, done)
+    if role in CITY_WIDE_FROM_DETACHMENT:  # heads and approvers act for the whole city
+        assert_done(world, route, receipt, from_detachment)
+    else:  # the window and handlers act for their own agency, the detachment's too
+        assert_problem(from_detachment, 403, "outside_jurisdiction")
+        assert head(world.platform) == before
+
+
+@pytest.mark.parametrize(
+    ("role", "agency", "sees"),
+    [
+        (Role.WINDOW_CLERK, JINSHUI, True),
+        (Role.WINDOW_CLERK, "zz-erqi", False),
+        (Role.WINDOW_CLERK, "zz", False),
+        (Role.HANDLER, "zz", False),
+        (Role.DEPT_HEAD, "zz", True),
+        (Role.APPROVER, "zz", True),
+    ],
+    ids=str,
+)
+def test_the_queue_and_the_case_show_a_brigades_filing_to_whoever_may_act_on_it(
+    world: World, role: Role, agency: str, sees: bool
+) -> None:
+    receipt = world.received()
+    headers = world.headers[role, agency]
+
+    queue = world.client.get("/api/v1/filings/queue", headers=headers)
+    case = world.client.get(f"/api/v1/filings/{receipt}", headers=headers)
+
+    assert queue.status_code == 200, queue.text
+    assert (receipt in {item["receipt_number"] for item in queue.json()["items"]}) is sees
+    if sees:
+        assert case.status_code == 200, case.text
+    else:
+        assert_problem(case, 403, "outside_jurisdiction")

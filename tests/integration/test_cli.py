@@ -9,7 +9,9 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pyotp
 import pytest
@@ -19,12 +21,14 @@ from typer.testing import CliRunner, Result
 
 from deployment import cli
 from deployment.bootstrap import Platform, build_platform
-from deployment.demo import ACCOUNTS
+from deployment.demo import ACCOUNTS, seed
 from deployment.logging import configure_logging
 from deployment.settings import InternalSettings, load_internal_settings
 from domain.actor import SECOND_FACTOR_ROLES, Role
 from domain.sealing import ERASED
+from domain.services.filings import FilingService
 from tests.integration.api_fixtures import CJK
+from tests.support import Clock, make_platform, settings_for
 
 STRONG = "Strong-Passw0rd!"
 
@@ -203,6 +207,42 @@ def test_personal_data_erase_shreds_the_contact_of_a_filing(seeded: Seeded) -> N
     assert "此前已删除或不存在 Already erased or unknown" in again.stdout
     with opened(seeded.data_dir) as platform:
         assert platform.sealer.open(row["contact_name"]) == ERASED
+
+
+def test_personal_data_erase_of_an_unknown_subject_is_refused_in_both_languages(
+    seeded: Seeded,
+) -> None:
+    result = firegov(
+        seeded.data_dir, "personal-data", "erase", "ps-0123456789abcdef", "--reason", "x"
+    )
+
+    assert_refused(result, "错误：没有该人员的个人信息", "Error: no personal data is held")
+
+
+def test_demo_seed_backdates_its_filings_without_touching_the_shared_clock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A running server reads the platform's clock for every request: seeding must not swap it,
+    not even for a moment."""
+    clock = Clock()
+    platform = make_platform(settings_for(tmp_path), clock)
+    submitted = FilingService.submit
+    seen: list[tuple[bool, datetime]] = []
+
+    def watched(service: FilingService, *args: Any, **kwargs: Any) -> str:
+        seen.append((platform.services.context.clock is clock, service.ctx.clock()))
+        return submitted(service, *args, **kwargs)
+
+    monkeypatch.setattr(FilingService, "submit", watched)
+    try:
+        seed(platform)
+    finally:
+        platform.close()
+
+    assert [shared for shared, _ in seen] == [True] * 4
+    assert [clock.now - at for _, at in seen] == [
+        timedelta(days=days, hours=2) for days in (4, 1, 0, 2)
+    ]
 
 
 def test_projections_rebuild_replays_everything_and_prints_the_position(seeded: Seeded) -> None:

@@ -1,6 +1,7 @@
-"""Staff login (RULES.md "Who acts", Art. 27-28, 39): lockout after five failures, the idle
-timeout, logout, the second factor of administrators and approvers, the password policy, the
-separation of the three administrator roles, and sessions that cannot be read off the table.
+"""Staff login (RULES.md "Who acts", Art. 27-28, 39): lockout after five failures (in turn or
+at once), failures that answer no faster for an unknown username, the idle timeout, logout, the
+second factor of administrators and approvers, the password policy, the separation of the three
+administrator roles, and sessions that cannot be read off the table.
 
 Runs on SQLite and on PostgreSQL (the ``platform`` fixture)."""
 
@@ -9,17 +10,24 @@ from __future__ import annotations
 import hashlib
 import itertools
 import secrets
+import threading
+import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
+from uuid import UUID
 
 import httpx
 import pyotp
 import pytest
 from fastapi.testclient import TestClient
 
+from api_internal.routes_auth import FAILED_LOGIN_FLOOR_SECONDS
 from deployment.bootstrap import Platform
 from domain.actor import ADMIN_ROLES, SECOND_FACTOR_ROLES, Actor, Role
-from domain.errors import InvalidInput
+from domain.errors import AuthenticationFailed, DomainError, InvalidInput
+from domain.sealing import subject_of
 from domain.staff import StaffAccount
 from tests.integration.api_fixtures import (  # noqa: F401 - fixtures are used by name
     Headers,
@@ -117,6 +125,55 @@ def test_the_lockout_history_names_the_reason_and_the_end_of_each_lock(
     assert lock.details["until"] == clock.now + timedelta(minutes=30)
 
 
+def test_twenty_wrong_passwords_at_once_are_all_counted_and_lock_the_account(
+    platform: Platform,
+) -> None:
+    """Parallel guesses collide on the account's version: each failure is recorded again on
+    the reloaded account, so none escapes the count and every guess is answered 401."""
+    clerk, _ = open_account(platform, "clerk", Role.WINDOW_CLERK, "zz-jinshui")
+    start = threading.Barrier(20)
+
+    def guess() -> str:
+        start.wait()
+        try:
+            platform.services.staff.authenticate("clerk", "Wrong-Horse-1", None)
+        except DomainError as refused:
+            return f"{type(refused).__name__}:{refused.code}"
+        return "logged in"
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = Counter(pool.map(lambda _: guess(), range(20)))
+
+    assert set(answers) <= {
+        "AuthenticationFailed:authentication_failed",
+        "AuthenticationFailed:account_locked",
+    }, answers
+    counted = Counter(events(platform, clerk))
+    assert counted["LoginFailed"] == answers["AuthenticationFailed:authentication_failed"] >= 5
+    assert counted["Locked"] >= 1
+    with pytest.raises(AuthenticationFailed) as locked:
+        platform.services.staff.authenticate("clerk", PASSWORD, None)
+    assert locked.value.code == "account_locked"
+
+
+@pytest.mark.parametrize(
+    "username", ["clerk", "nobody-here"], ids=["wrong password", "unknown username"]
+)
+def test_a_failed_login_takes_at_least_the_floor_whoever_the_username_is(
+    platform: Platform, client: TestClient, username: str
+) -> None:
+    """Not a performance check: the floor is what keeps the answer's speed from telling an
+    unknown username from a known one."""
+    open_account(platform, "clerk", Role.WINDOW_CLERK, "zz-jinshui")
+
+    started = time.perf_counter()
+    response = attempt(client, username, "Wrong-Horse-1")
+    elapsed = time.perf_counter() - started
+
+    assert_problem(response, 401, "authentication_failed")
+    assert elapsed >= FAILED_LOGIN_FLOOR_SECONDS
+
+
 # -- sessions ----------------------------------------------------------------------------------
 
 
@@ -173,6 +230,26 @@ def test_administrators_and_approvers_log_in_only_with_their_one_time_code(
     failures = [e.details["reason"] for e in history if e.event == "LoginFailed"]
     assert failures == ["wrong_one_time_code"]  # the missing code was not counted
     assert history[-1].event == "LoggedIn"
+
+
+def test_an_approver_whose_key_was_erased_fails_the_second_factor_and_it_is_recorded(
+    platform: Platform, client: TestClient, clock: Clock
+) -> None:
+    approver, secret = open_account(platform, "leader", Role.APPROVER, "zz")
+    assert secret is not None
+    account: Any = platform.app.repository.get(UUID(approver.actor_id))
+    subject = subject_of(account.totp_secret)
+    assert platform.services.personal_data.erase(AUDIT, subject, "账号注销，删除个人信息")
+
+    refused = attempt(client, "leader", PASSWORD, pyotp.TOTP(secret).at(clock.now))
+
+    assert_problem(refused, 401, "authentication_failed")
+    failures = [
+        e.details["reason"]
+        for e in platform.services.audit.history(AUDIT, approver.actor_id)
+        if e.event == "LoginFailed"
+    ]
+    assert failures == ["second_factor_erased"]
 
 
 def test_a_window_clerk_logs_in_without_a_one_time_code(

@@ -2,13 +2,17 @@
 
 Rows come from events only: rebuilding from the start gives exactly the rows that incremental
 catching up gave; catching up again applies nothing twice; two projectors racing over the
-same notifications apply each one once. The review queue computes working days left and the
-overdue flag at query time, from the calendar.
+same notifications apply each one once; a rebuild never leaves a reader without tables, and a
+failed round does not stop the follower. The review queue computes the deadline, working days
+left and the overdue flag at query time, from the calendar, and shows a deadline in a year the
+calendar does not cover yet as unknown instead of failing.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
@@ -16,6 +20,7 @@ from typing import Any, cast
 import pytest
 from eventsourcing.application import Application
 from psycopg_pool import ConnectionPool
+from structlog.testing import capture_logs
 
 from deployment.bootstrap import Platform
 from domain.actor import Actor, Role
@@ -23,7 +28,7 @@ from domain.calendar import SHANGHAI
 from domain.filing import NoticeItem
 from domain.services.filings import filing_id
 from projections.internal.projector import InternalProjector
-from projections.store import PostgresViewStore, SqliteViewStore, ViewStore
+from projections.store import PostgresViewStore, SqliteViewStore, Tx, ViewStore
 from tests.support import Clock, filing_input, make_platform, materials, settings_for
 
 JINSHUI_WINDOW = Actor("window-jinshui", Role.WINDOW_CLERK, "zz-jinshui")
@@ -172,7 +177,7 @@ def test_two_projectors_taking_turns_apply_each_event_once(
 ) -> None:
     views = another_view_store(platform)
     try:
-        rival = InternalProjector(platform.app, views, platform.calendar)
+        rival = InternalProjector(platform.app, views)
         turn = iter([platform.projector, rival] * 20)
         receipts = mixed_flow(platform, clock, after_each=lambda: next(turn).catch_up())
         rows, history = platform.queries.rows(), history_rows(platform)
@@ -210,11 +215,9 @@ def test_two_projectors_racing_over_one_batch_apply_it_once(
     receipts = mixed_flow(platform, clock)
     views = another_view_store(platform)
     try:
-        rival = InternalProjector(platform.app, views, platform.calendar)
+        rival = InternalProjector(platform.app, views)
         racing = RivalCatchesUpMidBatch(platform, rival)
-        loser = InternalProjector(
-            cast("Application[Any]", racing), platform.views, platform.calendar
-        )
+        loser = InternalProjector(cast("Application[Any]", racing), platform.views)
 
         position = loser.catch_up()
     finally:
@@ -237,7 +240,7 @@ def test_the_review_queue_counts_working_days_left_and_flags_overdue_cases(
     platform.projector.catch_up()
     queries = platform.queries
 
-    def queue(now: datetime, overdue_only: bool = False) -> list[tuple[str, int, bool]]:
+    def queue(now: datetime, overdue_only: bool = False) -> list[tuple[str, int | None, bool]]:
         items = queries.review_queue(["zz-jinshui"], now, overdue_only)
         return [(i.receipt_number, i.working_days_left, i.overdue) for i in items]
 
@@ -256,3 +259,121 @@ def test_the_review_queue_counts_working_days_left_and_flags_overdue_cases(
     assert queue(clock(), overdue_only=True) == [(waiting, 0, True)]
     assert queries.review_queue(["zz-erqi"], clock()) == []
     assert [i.receipt_number for i in queries.review_queue(None, clock())] == [waiting]
+
+
+def test_a_deadline_in_a_year_the_calendar_lacks_is_unknown_and_stops_nothing(
+    platform: Platform, clock: Clock
+) -> None:
+    """A filing received on 28 December is due in January of a year the calendar does not
+    cover yet: that one item says so, the others keep their deadlines, and the projector goes
+    on (RULES.md "Time": never guess)."""
+    filings = platform.services.filings
+    clock.now = datetime(2026, 12, 18, 10, 0, tzinfo=SHANGHAI)
+    earlier = filings.submit(JINSHUI_WINDOW, **filing_input())
+    clock.now = datetime(2026, 12, 28, 10, 0, tzinfo=SHANGHAI)
+    late = filings.submit(JINSHUI_WINDOW, **filing_input())
+
+    position = platform.projector.catch_up()
+    queue = platform.queries.review_queue(["zz-jinshui"], clock())
+
+    assert position == platform.app.recorder.max_notification_id()
+    assert [item.receipt_number for item in queue] == [earlier, late]
+    known, unknown = queue
+    assert (known.deadline, known.deadline_unknown) == ("2026-12-25T23:59:59+08:00", False)
+    assert (known.working_days_left, known.overdue) == (0, True)
+    assert (unknown.deadline, unknown.working_days_left, unknown.overdue) == (None, None, False)
+    assert unknown.deadline_unknown is True
+    assert unknown.deadline_note is not None
+    assert "2027 年的工作日历尚未配置" in unknown.deadline_note
+    assert "2027.toml" in unknown.deadline_note
+    assert "working-day calendar of 2027" in unknown.deadline_note
+    detail = platform.queries.filing(late, clock())
+    assert detail is not None
+    assert (detail["review_deadline"], detail["deadline_unknown"]) == (None, True)
+    # Later events are still projected: the follower did not stop at the late filing.
+    filings.issue_certificate(JINSHUI_WINDOW, earlier)
+    assert platform.projector.catch_up() == platform.app.recorder.max_notification_id()
+    assert [i.receipt_number for i in platform.queries.review_queue(None, clock())] == [late]
+
+
+class ReadAfterEveryCommit:
+    """The platform's view store, with another process reading the queue after each of its
+    commits: what a server sees while the store is being written."""
+
+    def __init__(self, store: ViewStore, reader: ViewStore) -> None:
+        self.store = store
+        self.reader = reader
+        self.dialect = store.dialect
+        self.seen: list[str] = []
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        with self.store.transaction() as tx:
+            yield tx
+        try:
+            with self.reader.reading() as tx:
+                tx.fetchall("SELECT * FROM view_filings")
+                tx.fetchall("SELECT * FROM view_filing_history")
+            self.seen.append("tables")
+        except Exception as error:  # whatever the engine says, record it
+            self.seen.append(f"{type(error).__name__}: {error}")
+
+    def reading(self) -> Any:
+        return self.store.reading()
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def test_a_reader_never_finds_the_tables_missing_during_a_rebuild(
+    platform: Platform, clock: Clock
+) -> None:
+    mixed_flow(platform, clock)
+    platform.projector.catch_up()
+    rows = platform.queries.rows()
+    reader = another_view_store(platform)
+    try:
+        watched = ReadAfterEveryCommit(platform.views, reader)
+        rebuilding = InternalProjector(platform.app, watched)
+
+        rebuilding.rebuild()
+    finally:
+        reader.close()
+
+    assert len(watched.seen) >= 2  # the reset, then the replay
+    assert set(watched.seen) == {"tables"}
+    assert platform.queries.rows() == rows
+
+
+class FailsOnce:
+    """The event store as the projector sees it: the first read fails (a dropped connection),
+    and ``stop`` is set once everything has been read."""
+
+    def __init__(self, platform: Platform, stop: threading.Event) -> None:
+        self.app = platform.app
+        self.mapper = platform.app.mapper
+        self.recorder = self
+        self.stop = stop
+        self.calls = 0
+
+    def select_notifications(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls += 1
+        if self.calls == 1:
+            raise ConnectionError("the event store went away for a moment")
+        notifications = self.app.recorder.select_notifications(*args, **kwargs)
+        if not notifications:
+            self.stop.set()
+        return notifications
+
+
+def test_the_follower_logs_a_failed_round_and_carries_on(platform: Platform, clock: Clock) -> None:
+    mixed_flow(platform, clock)
+    stop = threading.Event()
+    flaky = FailsOnce(platform, stop)
+    follower = InternalProjector(cast("Application[Any]", flaky), platform.views)
+
+    with capture_logs() as logged:
+        follower.run(stop, interval=0)
+
+    assert follower.position() == platform.app.recorder.max_notification_id()
+    assert [entry["event"] for entry in logged] == ["internal_projector_failed"]

@@ -18,6 +18,7 @@ from psycopg import sql
 from deployment.bootstrap import Platform
 from domain.actor import Actor, Role
 from domain.erasure import PersonalDataErasure
+from domain.errors import NotFound
 from domain.filing import FilingStatus
 from domain.sealing import ERASED, is_sealed
 from tests.support import Clock, filing_input, make_platform, settings_for
@@ -125,7 +126,7 @@ def test_no_plaintext_phone_or_name_in_the_postgres_tables(
 
 def check_erasure(platform: Platform) -> None:
     receipt = submit_and_project(platform)
-    detail = platform.queries.filing(receipt)
+    detail = platform.queries.filing(receipt, platform.services.context.clock())
     assert detail is not None
     subject = detail["contact_subject"]
     assert platform.sealer.open(detail["contact_phone"]) == PHONE
@@ -133,7 +134,7 @@ def check_erasure(platform: Platform) -> None:
     assert platform.services.personal_data.erase(CONSOLE, subject, "申请人要求删除") is True
 
     # Erased from the view at once: the stored sealed values now open to "erased".
-    detail = platform.queries.filing(receipt)
+    detail = platform.queries.filing(receipt, platform.services.context.clock())
     assert detail is not None
     assert is_sealed(detail["contact_phone"])
     assert platform.sealer.open(detail["contact_phone"]) == ERASED
@@ -148,7 +149,7 @@ def check_erasure(platform: Platform) -> None:
     rows = platform.queries.rows()
     platform.projector.rebuild()
     assert platform.queries.rows() == rows
-    detail = platform.queries.filing(receipt)
+    detail = platform.queries.filing(receipt, platform.services.context.clock())
     assert detail is not None
     assert (detail["status"], detail["certificate_number"]) == (FilingStatus.CERTIFIED, number)
     assert platform.sealer.open(detail["contact_phone"]) == ERASED
@@ -177,3 +178,23 @@ def test_erasing_a_person_on_postgres_leaves_the_rest_working(
 
     tables = table_bytes(pg_url, pg_schema)
     assert {table: leaked(stored) for table, stored in tables.items() if leaked(stored)} == {}
+
+
+def test_erasing_a_subject_the_key_store_never_had_is_refused_and_records_nothing(
+    sqlite_platform: Platform,
+) -> None:
+    """A mistyped subject id is not an erasure: the audit trail gets no fact about a person
+    who was never there, and the operator learns that the id is wrong."""
+    receipt = submit_and_project(sqlite_platform)
+    unknown = sqlite_platform.sealer.new_subject()
+    before = sqlite_platform.app.recorder.max_notification_id()
+
+    with pytest.raises(NotFound) as refused:
+        sqlite_platform.services.personal_data.erase(CONSOLE, unknown, "申请人要求删除")
+
+    assert refused.value.code == "unknown_subject"
+    assert sqlite_platform.app.recorder.max_notification_id() == before
+    assert PersonalDataErasure.create_id(unknown) not in sqlite_platform.app.repository
+    detail = sqlite_platform.queries.filing(receipt, sqlite_platform.services.context.clock())
+    assert detail is not None
+    assert sqlite_platform.sealer.open(detail["contact_phone"]) == PHONE

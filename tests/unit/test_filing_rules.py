@@ -16,6 +16,7 @@ import pytest
 from domain.actor import Actor, Role
 from domain.calendar import SHANGHAI
 from domain.errors import (
+    ConcurrentChange,
     DomainError,
     IllegalTransition,
     InvalidInput,
@@ -24,7 +25,8 @@ from domain.errors import (
 )
 from domain.events import by
 from domain.filing import Filing, FilingStatus, Material, NoticeItem
-from domain.sealing import is_sealed
+from domain.numbering import NumberSequence
+from domain.sealing import ERASED, is_sealed
 from domain.services import Services
 from domain.services.filings import filing_id
 from tests.support import Clock, credit_code, document, filing_input, materials, memory_services
@@ -295,6 +297,45 @@ def test_a_second_notice_may_name_changed_items_and_items_named_before(
     assert filing.notices == 2
 
 
+def with_documents(**versions: str) -> list[Material]:
+    """The whole design checklist, the named items in another version of their document."""
+    return [
+        Material(**{**m, "document": document(f"design:{m['item']}:{versions[m['item']]}")})
+        if m["item"] in versions
+        else m
+        for m in materials()
+    ]
+
+
+def test_a_third_notice_may_not_name_an_item_fixed_before_the_second_and_untouched_since(
+    services: Services,
+) -> None:
+    """一次告知 looks back to the LAST notice: an item the first notice named, put right in the
+    first resubmission and untouched in the second, could have been named in the second."""
+    receipt = submit(services, materials=materials(leave_out=("construction_permit",)))
+    filings = services.filings
+    filings.issue_supplement_notice(JINSHUI_WINDOW, receipt, notice("construction_permit"))
+    filings.resubmit(JINSHUI_WINDOW, receipt, with_documents(application_form="2"))
+    filings.issue_supplement_notice(
+        JINSHUI_WINDOW, receipt, notice("application_form", problem="defective")
+    )
+    filings.resubmit(JINSHUI_WINDOW, receipt, with_documents(application_form="3"))
+    version = filings.load(receipt).version
+
+    with pytest.raises(IllegalTransition) as refused:
+        filings.issue_supplement_notice(
+            JINSHUI_WINDOW, receipt, notice("construction_permit", problem="defective")
+        )
+
+    assert refused.value.code == "notice_names_unchanged_items"
+    assert refused.value.details["items"] == ["construction_permit"]
+    assert filings.load(receipt).version == version
+    filings.issue_supplement_notice(
+        JINSHUI_WINDOW, receipt, notice("application_form", problem="defective")
+    )
+    assert filings.load(receipt).notices == 3
+
+
 def test_resubmitting_identical_materials_is_refused(services: Services) -> None:
     receipt = submit(services)
     services.filings.issue_supplement_notice(
@@ -434,7 +475,8 @@ def test_every_event_carries_actor_role_agency_and_time(services: Services, cloc
 
     receipt = submit(services, at(ERQI_WINDOW), agency="zz-erqi", materials=materials())
     filings = services.filings
-    filings.issue_supplement_notice(at(DETACHMENT_WINDOW), receipt, notice("construction_permit"))
+    colleague = Actor("window-erqi-2", Role.WINDOW_CLERK, "zz-erqi")
+    filings.issue_supplement_notice(at(colleague), receipt, notice("construction_permit"))
     filings.resubmit(at(ERQI_WINDOW), receipt, materials(version="2"))
     filings.issue_certificate(at(ERQI_WINDOW), receipt)
     filings.select_for_inspection(at(Actor.system("zz", "draw")), receipt, "抽签记录 2026-11-002")
@@ -491,12 +533,40 @@ def test_a_brigade_clerk_cannot_act_on_another_brigades_filing(services: Service
     assert services.filings.load(receipt).status is FilingStatus.RECEIVED
 
 
-def test_a_detachment_clerk_acts_on_every_brigades_filing(services: Services) -> None:
+def test_a_detachment_clerk_acts_on_the_detachments_filings_but_not_a_brigades(
+    services: Services,
+) -> None:
+    """The window acts for its own agency: a detachment clerk certifying a brigade's filing
+    would number it in the brigade's name (RULES.md "Who acts")."""
+    brigades = submit(services)
+    detachments = submit(services, DETACHMENT_WINDOW, agency="zz")
+
+    with pytest.raises(OutsideJurisdiction):
+        services.filings.issue_certificate(DETACHMENT_WINDOW, brigades)
+    number = services.filings.issue_certificate(DETACHMENT_WINDOW, detachments)
+
+    assert number == "郑消设备字〔2026〕第0001号"  # the detachment's own prefix
+    assert services.filings.load(brigades).status is FilingStatus.RECEIVED
+    assert services.filings.issue_certificate(JINSHUI_WINDOW, brigades).endswith("第0001号")
+
+
+def test_the_detachments_heads_and_approvers_act_for_the_whole_city_its_handlers_do_not(
+    services: Services,
+) -> None:
     receipt = submit(services)
+    services.filings.issue_certificate(JINSHUI_WINDOW, receipt)
+    services.filings.select_for_inspection(Actor("head-zz", Role.DEPT_HEAD, "zz"), receipt, "抽签")
 
-    number = services.filings.issue_certificate(DETACHMENT_WINDOW, receipt)
+    with pytest.raises(OutsideJurisdiction):
+        services.filings.record_inspection_result(
+            Actor("handler-zz", Role.HANDLER, "zz"), receipt, True, []
+        )
+    services.filings.record_inspection_result(JINSHUI_HANDLER, receipt, True, [])
+    services.filings.approve_result_for_publication(
+        Actor("approver-zz", Role.APPROVER, "zz"), receipt
+    )
 
-    assert number == "郑金消设备字〔2026〕第0001号"  # numbered by the filing's agency
+    assert services.filings.load(receipt).status is FilingStatus.RESULT_PUBLISHED
 
 
 def test_a_handler_cannot_issue_certificates(services: Services) -> None:
@@ -507,6 +577,72 @@ def test_a_handler_cannot_issue_certificates(services: Services) -> None:
 
     assert type(refused.value) is NotPermitted  # the role, not the jurisdiction
     assert services.filings.load(receipt).status is FilingStatus.RECEIVED
+
+
+# -- the version the client read (If-Match) ---------------------------------------------------
+
+
+def test_a_command_on_a_stale_version_is_refused_and_changes_nothing(services: Services) -> None:
+    receipt = submit(services)
+    read = services.filings.load(receipt).version
+    services.filings.issue_supplement_notice(
+        JINSHUI_WINDOW, receipt, notice("planning_permit", problem="defective"), read
+    )
+
+    with pytest.raises(ConcurrentChange) as refused:
+        services.filings.withdraw(JINSHUI_WINDOW, receipt, "建设单位书面申请撤回", read)
+
+    assert refused.value.code == "concurrent_change"
+    assert services.filings.load(receipt).status is FilingStatus.AWAITING_SUPPLEMENT
+    services.filings.withdraw(JINSHUI_WINDOW, receipt, "建设单位书面申请撤回", read + 1)
+    assert services.filings.load(receipt).status is FilingStatus.WITHDRAWN
+
+
+def test_a_stale_version_from_outside_the_jurisdiction_is_refused_for_the_jurisdiction(
+    services: Services,
+) -> None:
+    """Who may act is checked before the version: an outsider learns nothing about the case."""
+    receipt = submit(services)
+
+    with pytest.raises(OutsideJurisdiction):
+        services.filings.issue_certificate(ERQI_WINDOW, receipt, expected_version=99)
+    with pytest.raises(NotPermitted) as refused:
+        services.filings.issue_certificate(JINSHUI_HANDLER, receipt, expected_version=99)
+
+    assert type(refused.value) is NotPermitted
+    assert services.filings.load(receipt).status is FilingStatus.RECEIVED
+
+
+# -- the audit trail --------------------------------------------------------------------------
+
+
+def test_only_auditors_read_the_history_of_what_is_not_a_filing(services: Services) -> None:
+    """A sequence, a staff account (its logins) or an erasure belongs to no agency's case:
+    a role that may read case histories still may not read these (Art. 27, 39)."""
+    services.filings.issue_certificate(JINSHUI_WINDOW, submit(services))
+    sequence = str(NumberSequence.create_id("certificate:zz-jinshui:design:2026"))
+    auditor = Actor("auditor-zz", Role.AUDITOR, "zz")
+
+    for reader in (JINSHUI_WINDOW, JINSHUI_HEAD, Actor("head-zz", Role.DEPT_HEAD, "zz")):
+        with pytest.raises(NotPermitted) as refused:
+            services.audit.history(reader, sequence)
+        assert refused.value.code == "not_permitted"
+
+    assert [e.event for e in services.audit.history(auditor, sequence)] == [
+        "Started",
+        "NumberTaken",
+    ]
+    assert len(services.audit.history(Actor.system("zz", "console"), sequence)) == 2
+
+
+def test_a_filings_history_is_read_only_inside_its_jurisdiction(services: Services) -> None:
+    receipt = submit(services)
+
+    with pytest.raises(OutsideJurisdiction):
+        services.audit.history(ERQI_WINDOW, receipt)
+
+    (submitted,) = services.audit.history(JINSHUI_WINDOW, receipt)
+    assert (submitted.event, submitted.agency) == ("Submitted", "zz-jinshui")
 
 
 # -- personal data is sealed ------------------------------------------------------------------
@@ -527,6 +663,31 @@ def test_the_contact_person_is_stored_sealed_and_opens_to_the_plaintext(
     assert b"13812345678" not in notification.state
     assert "张伟".encode() not in notification.state
     assert "郑州测试置业有限公司".encode() in notification.state  # not personal data
+
+
+def test_every_filing_seals_its_contact_under_a_subject_of_its_own(services: Services) -> None:
+    first, second = submit(services), submit(services)  # the same contact, the same phone
+
+    subjects = {stored_events(services, r)[0].contact_subject for r in (first, second)}
+
+    assert len(subjects) == 2
+
+
+def test_after_one_contact_is_erased_a_new_filing_with_the_same_phone_is_accepted(
+    services: Services,
+) -> None:
+    """Phone numbers are reissued and shared: erasing one person's data must not refuse the
+    next applicant who gives the same number."""
+    erased = submit(services, contact_phone="13812345678")
+    subject = stored_events(services, erased)[0].contact_subject
+    assert services.personal_data.erase(Actor.system("zz", "test"), subject, "本人要求删除")
+
+    later = submit(services, contact_name="李娜", contact_phone="13812345678")
+
+    submitted = stored_events(services, later)[0]
+    assert services.context.sealer.open(submitted.contact_phone) == "13812345678"
+    assert services.context.sealer.open(submitted.contact_name) == "李娜"
+    assert services.context.sealer.open(stored_events(services, erased)[0].contact_phone) == ERASED
 
 
 def test_domain_errors_leave_no_event_behind(services: Services) -> None:
