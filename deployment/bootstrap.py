@@ -120,7 +120,7 @@ def build_platform(
         settings=settings,
         app=app,
         services=Services(context),
-        projector=InternalProjector(app, views, calendar),
+        projector=InternalProjector(app, views),
         ledger=Ledger(app, views, str(settings.hash_algorithm)),
         queries=FilingQueries(views, calendar),
         sessions=SessionStore(sessions_store, timedelta(minutes=settings.session_idle_minutes)),

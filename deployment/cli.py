@@ -301,7 +301,7 @@ def personal_data_erase(
     """销毁某人的密钥，使其个人信息在所有事件和视图中显示为已删除 Crypto-shred one person."""
     with platform() as built:
         erased = built.services.personal_data.erase(console_actor(built, "erase"), subject, reason)
-        typer.echo("已删除 Erased" if erased else "此前已删除或不存在 Already erased or unknown")
+        typer.echo("已删除 Erased" if erased else "此前已删除 Already erased")
 
 
 @settings_app.command("table")

@@ -17,7 +17,9 @@ from domain.numbering import NumberSequence, natural_id
 from domain.permissions import Command, authorize
 from domain.text import required_text
 
-RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over the phone
+# Letters only after the date: no 0/O or 1/I to misread over the phone, and no digit run that
+# could look like a bank card or a phone number to the sanitiser.
+RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 REVIEW_WORKING_DAYS = 5  # Art. 9 / Administrative Licensing Law Art. 32
 
 

@@ -17,7 +17,6 @@ from typing import Any
 import structlog
 from eventsourcing.application import Application
 
-from domain.calendar import WorkingDayCalendar
 from projections.internal import filings
 from projections.store import Tx, ViewStore
 
@@ -39,13 +38,7 @@ def _upsert(tx: Tx, table: str, row: dict[str, Any], key: str) -> None:
 
 
 class InternalProjector:
-    def __init__(
-        self,
-        app: Application[Any],
-        store: ViewStore,
-        calendar: WorkingDayCalendar | None = None,
-    ) -> None:
-        # ``calendar`` is accepted, and unused, until the composition root stops passing it.
+    def __init__(self, app: Application[Any], store: ViewStore) -> None:
         self.app = app
         self.store = store
         self.ensure_schema()

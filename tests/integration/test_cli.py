@@ -23,7 +23,7 @@ from deployment import cli
 from deployment.bootstrap import Platform, build_platform
 from deployment.demo import ACCOUNTS, seed
 from deployment.logging import configure_logging
-from deployment.settings import InternalSettings, load_internal_settings
+from deployment.settings import InternalSettings, PublicSettings, load_internal_settings
 from domain.actor import SECOND_FACTOR_ROLES, Role
 from domain.sealing import ERASED
 from domain.services.filings import FilingService
@@ -117,7 +117,7 @@ def test_the_help_walk_reaches_every_group_and_its_commands() -> None:
     }
     assert {p[0] for p in HELP_PATHS if len(p) == 2} == {
         "internal", "demo", "admin", "audit", "projections", "personal-data", "settings",
-        "calendar",
+        "calendar", "keys", "bridge", "public",
     }  # fmt: skip
 
 
@@ -204,7 +204,7 @@ def test_personal_data_erase_shreds_the_contact_of_a_filing(seeded: Seeded) -> N
 
     assert erased.exit_code == 0, erased.output
     assert "已删除 Erased" in erased.stdout
-    assert "此前已删除或不存在 Already erased or unknown" in again.stdout
+    assert "此前已删除 Already erased" in again.stdout
     with opened(seeded.data_dir) as platform:
         assert platform.sealer.open(row["contact_name"]) == ERASED
 
@@ -317,9 +317,11 @@ def test_settings_table_has_a_markdown_row_for_every_setting(tmp_path: Path) -> 
 
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[:2] == ["| variable | default | description |", "| --- | --- | --- |"]
-    rows = {line.split("|")[1].strip(): line for line in lines[2:]}
-    assert list(rows) == [f"`FIREGOV_{name.upper()}`" for name in InternalSettings.model_fields]
+    assert lines.count("| variable | default | description |") == 2  # internal, public
+    rows = {line.split("|")[1].strip(): line for line in lines if line.startswith("| `")}
+    public = [f"`FIREGOV_PUBLIC_{name.upper()}`" for name in PublicSettings.model_fields]
+    internal = [f"`FIREGOV_{name.upper()}`" for name in InternalSettings.model_fields]
+    assert list(rows) == internal + public
     for name, field in InternalSettings.model_fields.items():
         row = rows[f"`FIREGOV_{name.upper()}`"]
         assert row.count("|") == 4
