@@ -17,6 +17,7 @@ from api_internal.schemas import (
     ReceiptPublic,
     ReferralPublic,
     ResubmissionCreate,
+    RevocationCreate,
     SelectionCreate,
     SupplementNoticeCreate,
     WithdrawalCreate,
@@ -271,4 +272,22 @@ def approve_result(
 ) -> Response:
     backend.services.filings.approve_result_for_publication(actor, receipt_number.upper(), version)
     log.info("filing_result_approved", receipt_number=receipt_number.upper())
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{receipt_number}/certificate-revocation",
+    status_code=204,
+    summary="撤销备案凭证（审批领导；理由随撤销公示）",
+    description="规则：仅对已出具备案凭证的备案；须写明理由；外网凭证核验随即显示“已撤销”。",
+)
+def revoke_certificate(
+    receipt_number: Receipt,
+    body: RevocationCreate,
+    actor: StaffDep,
+    backend: BackendDep,
+    version: ExpectedVersion,
+) -> Response:
+    backend.services.filings.revoke_certificate(actor, receipt_number.upper(), body.reason, version)
+    log.info("filing_certificate_revoked", receipt_number=receipt_number.upper())
     return Response(status_code=204)

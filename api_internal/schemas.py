@@ -87,6 +87,10 @@ class WithdrawalCreate(Strict):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class RevocationCreate(Strict):
+    reason: str = Field(min_length=1, max_length=500, description="撤销理由（将随撤销公示）")
+
+
 class SelectionCreate(Strict):
     draw_reference: str = Field(min_length=1, max_length=100, description="双随机抽取记录编号")
 

@@ -142,6 +142,21 @@ def certificate_issued(event: Filing.CertificateIssued, sources: Sources) -> lis
     ]
 
 
+def certificate_revoked(event: Filing.CertificateRevoked, sources: Sources) -> list[PublicEvent]:
+    filing = sources.filing_at(event.originator_id, event.originator_version)
+    return [
+        (
+            "filing.certificate_revoked.v1",
+            {
+                "receipt_number": filing.receipt_number,
+                "certificate_number": filing.certificate_number or "",
+                "revoked_at": at(event.timestamp),
+                "reason": mask(event.reason),
+            },
+        )
+    ]
+
+
 def withdrawn(event: Filing.Withdrawn, sources: Sources) -> list[PublicEvent]:
     filing = sources.filing_at(event.originator_id, event.originator_version)
     payload = {"receipt_number": filing.receipt_number, "withdrawn_at": at(event.timestamp)}
@@ -210,6 +225,7 @@ ALLOW_LIST: dict[tuple[str, int], Translation] = {
     ("firegov:Filing.ReferredForLackOfJurisdiction", 1): referred,
     ("firegov:Filing.SelectedForInspection", 1): selected,
     ("firegov:Filing.ResultApprovedForPublication", 1): result_published,
+    ("firegov:Filing.CertificateRevoked", 1): certificate_revoked,
 }
 TOPICS = frozenset(topic for topic, _ in ALLOW_LIST)
 

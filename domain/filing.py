@@ -37,6 +37,7 @@ class FilingStatus(StrEnum):
     SELECTED = "selected_for_inspection"  # 被抽中检查
     INSPECTED = "inspected"  # 已检查，结果待审批公布
     RESULT_PUBLISHED = "result_published"  # 检查结果已批准公布
+    CERTIFICATE_REVOKED = "certificate_revoked"  # 备案凭证已撤销
 
 
 STATUS_NAMES_ZH = {
@@ -48,6 +49,7 @@ STATUS_NAMES_ZH = {
     FilingStatus.SELECTED: "被抽中检查",
     FilingStatus.INSPECTED: "已检查，待审批公布",
     FilingStatus.RESULT_PUBLISHED: "检查结果已公布",
+    FilingStatus.CERTIFICATE_REVOKED: "备案凭证已撤销",
 }
 
 # The checklists the window reviews (RULES.md "Materials"); code -> (name, always required).
@@ -434,3 +436,24 @@ class Filing(Aggregate):
 
         def apply(self, aggregate: Filing) -> None:
             aggregate.status = FilingStatus.RESULT_PUBLISHED
+
+    def revoke_certificate(self, reason: str, **by: Any) -> None:
+        """Withdraw the certificate (撤销备案凭证), e.g. for false materials; the reason is
+        published with the withdrawal."""
+        self.check_status(
+            FilingStatus.CERTIFIED,
+            FilingStatus.SELECTED,
+            FilingStatus.INSPECTED,
+            FilingStatus.RESULT_PUBLISHED,
+            action_zh="撤销备案凭证",
+            action="revoke the certificate",
+        )
+        reason = required_text(reason, "reason", "撤销理由", 500)
+        self.trigger_event(self.CertificateRevoked, reason=reason, **by)
+
+    class CertificateRevoked(StaffEvent):
+        TOPIC = "firegov:Filing.CertificateRevoked"
+        reason: str
+
+        def apply(self, aggregate: Filing) -> None:
+            aggregate.status = FilingStatus.CERTIFICATE_REVOKED

@@ -25,6 +25,7 @@ class Command(StrEnum):
     SELECT_FOR_INSPECTION = "select_for_inspection"
     RECORD_INSPECTION_RESULT = "record_inspection_result"
     APPROVE_RESULT_PUBLICATION = "approve_result_publication"
+    REVOKE_CERTIFICATE = "revoke_certificate"
     VIEW_FILINGS = "view_filings"
     VIEW_HISTORY = "view_history"
     OPEN_STAFF_ACCOUNT = "open_staff_account"
@@ -47,6 +48,8 @@ PERMISSIONS: dict[Command, frozenset[Role]] = {
     Command.SELECT_FOR_INSPECTION: frozenset({D, SYSTEM}),
     Command.RECORD_INSPECTION_RESULT: frozenset({H}),
     Command.APPROVE_RESULT_PUBLICATION: frozenset({A}),
+    # Withdrawing an administrative record is a leader's decision (审批).
+    Command.REVOKE_CERTIFICATE: frozenset({A}),
     Command.VIEW_FILINGS: frozenset({W, H, D, A, Role.SUPERVISOR, Role.LEGAL_REVIEWER}),
     Command.VIEW_HISTORY: frozenset({W, H, D, A, Role.SUPERVISOR, Role.AUDITOR, SYSTEM}),
     # Until the approval flow of Art. 28 lands, accounts are opened only from the console.

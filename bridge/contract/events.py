@@ -49,6 +49,12 @@ PUBLIC_EVENTS: dict[str, dict[str, str]] = {
         "agency_name": "str",
     },
     "filing.withdrawn.v1": {"receipt_number": "str", "withdrawn_at": "str"},
+    "filing.certificate_revoked.v1": {
+        "receipt_number": "str",
+        "certificate_number": "str",
+        "revoked_at": "str",
+        "reason": "str",
+    },
     "filing.referred.v1": {
         "receipt_number": "str",
         "referred_at": "str",

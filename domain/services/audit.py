@@ -20,6 +20,7 @@ from domain.staff import StaffAccount
 
 WHAT_ZH = {
     "Submitted": "提交备案",
+    "CertificateRevoked": "撤销备案凭证",
     "SupplementNoticeIssued": "出具补正通知（一次告知）",
     "Resubmitted": "补正后重新提交",
     "CertificateIssued": "出具备案凭证",

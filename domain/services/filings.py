@@ -240,3 +240,10 @@ class FilingService:
         )
         filing.approve_result_for_publication(**self.ctx.stamp(actor))
         self.ctx.save(filing)
+
+    def revoke_certificate(
+        self, actor: Actor, receipt_number: str, reason: str, expected_version: int | None = None
+    ) -> None:
+        filing = self._act(actor, Command.REVOKE_CERTIFICATE, receipt_number, expected_version)
+        filing.revoke_certificate(reason, **self.ctx.stamp(actor))
+        self.ctx.save(filing)

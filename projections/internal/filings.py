@@ -127,6 +127,8 @@ def project(row: dict[str, Any] | None, event: Any) -> dict[str, Any]:
             row["result"] = _dump({"passed": event.passed, "findings": event.findings})
         elif isinstance(event, Filing.ResultApprovedForPublication):
             row["status"] = str(FilingStatus.RESULT_PUBLISHED)
+        elif isinstance(event, Filing.CertificateRevoked):
+            row["status"] = str(FilingStatus.CERTIFICATE_REVOKED)
     row["version"] = event.originator_version
     row["updated_at"] = at
     return row

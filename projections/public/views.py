@@ -29,7 +29,8 @@ SCHEMA = [
         certificate_number TEXT PRIMARY KEY, receipt_number TEXT NOT NULL, kind TEXT NOT NULL,
         organisation_name TEXT NOT NULL, credit_code TEXT NOT NULL, project_name TEXT NOT NULL,
         district TEXT NOT NULL, agency TEXT NOT NULL, agency_name TEXT NOT NULL,
-        issued_at TEXT NOT NULL, status TEXT NOT NULL)""",
+        issued_at TEXT NOT NULL, status TEXT NOT NULL, withdrawn_at TEXT,
+        withdrawal_reason TEXT)""",
     """CREATE TABLE IF NOT EXISTS public_inspection_results (
         seq BIGINT PRIMARY KEY, receipt_number TEXT NOT NULL, published_at TEXT NOT NULL,
         passed BOOLEAN NOT NULL, findings TEXT NOT NULL, kind TEXT NOT NULL,
@@ -59,6 +60,7 @@ STATUS_NAMES_ZH = {
     "referred": "不予受理（请向有管辖权的机构申请）",
     "selected_for_inspection": "被抽中检查",
     "result_published": "检查结果已公布",
+    "certificate_revoked": "备案凭证已撤销",
 }
 STEP_NAMES_ZH = {
     "received": "收到备案材料",
@@ -69,6 +71,7 @@ STEP_NAMES_ZH = {
     "referred": "告知向有管辖权的机构申请",
     "selected_for_inspection": "被随机抽中检查",
     "inspection_result_published": "公布检查结果",
+    "certificate_revoked": "撤销备案凭证",
 }
 
 
@@ -168,7 +171,8 @@ def certificate_issued(tx: Tx, seq: int, p: dict[str, Any]) -> None:
         certificate_issued_at=p["issued_at"],
     )
     tx.execute(
-        "INSERT INTO public_certificates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'valid')",
+        "INSERT INTO public_certificates"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'valid', NULL, NULL)",
         [
             p["certificate_number"],
             p["receipt_number"],
@@ -189,6 +193,23 @@ def certificate_issued(tx: Tx, seq: int, p: dict[str, Any]) -> None:
         "certificate_issued",
         p["issued_at"],
         {"certificate_number": p["certificate_number"]},
+    )
+
+
+def certificate_revoked(tx: Tx, seq: int, p: dict[str, Any]) -> None:
+    _update_case(tx, seq, p["receipt_number"], p["revoked_at"], status="certificate_revoked")
+    tx.execute(
+        "UPDATE public_certificates SET status = 'withdrawn', withdrawn_at = ?,"
+        " withdrawal_reason = ? WHERE certificate_number = ?",
+        [p["revoked_at"], p["reason"], p["certificate_number"]],
+    )
+    _timeline(
+        tx,
+        seq,
+        p["receipt_number"],
+        "certificate_revoked",
+        p["revoked_at"],
+        {"certificate_number": p["certificate_number"], "reason": p["reason"]},
     )
 
 
@@ -268,6 +289,7 @@ APPLY: dict[str, Callable[[Tx, int, dict[str, Any]], None]] = {
     "filing.resubmitted.v1": resubmitted,
     "filing.certificate_issued.v1": certificate_issued,
     "filing.withdrawn.v1": withdrawn,
+    "filing.certificate_revoked.v1": certificate_revoked,
     "filing.referred.v1": referred,
     "filing.selected_for_inspection.v1": selected,
     "filing.inspection_result_published.v1": result_published,

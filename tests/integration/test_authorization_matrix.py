@@ -146,6 +146,13 @@ ROUTES = [
         "inspected",
     ),
     Route(
+        Command.REVOKE_CERTIFICATE,
+        "POST /api/v1/filings/{r}/certificate-revocation",
+        World.certified,
+        {"reason": "申报材料虚假"},
+        "certificate_revoked",
+    ),
+    Route(
         Command.APPROVE_RESULT_PUBLICATION,
         "POST /api/v1/filings/{r}/result-approval",
         World.inspected,

@@ -310,3 +310,27 @@ def test_audit_verify_finds_a_changed_stored_event_and_names_its_position(
     result = ledger.verify()
 
     assert result.first_mismatch == position
+
+
+def test_a_revoked_certificate_verifies_as_withdrawn_with_its_reason(
+    installation: Installation,
+) -> None:
+    from domain.actor import Actor, Role
+
+    receipt, _ = installation.file()
+    number = installation.certify(receipt)
+    installation.cross()
+    approver = Actor("approver-jinshui", Role.APPROVER, "zz-jinshui")
+    installation.platform.services.filings.revoke_certificate(
+        approver, receipt, f"申报材料虚假，举报人电话 {MOBILE}"
+    )
+    installation.cross()
+
+    verified = public_client(installation).get(f"/api/v1/certificates/{number}").json()
+
+    assert verified["status"] == "withdrawn"
+    assert verified["status_zh"] == "已撤销"
+    assert verified["withdrawal_reason"] == "申报材料虚假，举报人电话 138****5678"
+    case = installation.public.queries.case(receipt)
+    assert case is not None
+    assert case["status"] == "certificate_revoked"

@@ -704,3 +704,32 @@ def test_domain_errors_leave_no_event_behind(services: Services) -> None:
 
     assert len(stored_events(services, receipt)) == 1
     assert services.filings.load(receipt).status is FilingStatus.RECEIVED
+
+
+# -- certificate revocation -------------------------------------------------------------------
+
+
+def test_an_approver_revokes_a_certificate_with_a_reason(services: Services) -> None:
+    receipt = submit(services)
+    services.filings.issue_certificate(JINSHUI_WINDOW, receipt)
+
+    services.filings.revoke_certificate(JINSHUI_APPROVER, receipt, "申报材料虚假")
+
+    revoked = stored_events(services, receipt)[-1]
+    assert isinstance(revoked, Filing.CertificateRevoked)
+    assert revoked.reason == "申报材料虚假"
+    assert services.filings.load(receipt).status is FilingStatus.CERTIFICATE_REVOKED
+
+
+def test_only_an_issued_certificate_can_be_revoked_and_only_by_an_approver(
+    services: Services,
+) -> None:
+    receipt = submit(services)
+    with pytest.raises(IllegalTransition):
+        services.filings.revoke_certificate(JINSHUI_APPROVER, receipt, "申报材料虚假")
+    services.filings.issue_certificate(JINSHUI_WINDOW, receipt)
+    with pytest.raises(NotPermitted):
+        services.filings.revoke_certificate(JINSHUI_WINDOW, receipt, "申报材料虚假")
+    with pytest.raises(InvalidInput):
+        services.filings.revoke_certificate(JINSHUI_APPROVER, receipt, "  ")
+    assert services.filings.load(receipt).status is FilingStatus.CERTIFIED
