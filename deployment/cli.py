@@ -165,8 +165,24 @@ def internal_app_of(built: Platform, settings: InternalSettings) -> Any:
     )
 
 
+def advancing(catch_up: Callable[[], int]) -> Callable[[], bool]:
+    """A step that says whether a position-returning ``catch_up`` moved, so that a follower
+    sleeps when there is nothing new instead of spinning."""
+    last = -1
+
+    def step() -> bool:
+        nonlocal last
+        position, last = last, catch_up()
+        return last != position
+
+    return step
+
+
 def internal_loops(built: Platform) -> list[Callable[[threading.Event], None]]:
-    return [follow(built.projector.catch_up, "projector"), follow(built.ledger.catch_up, "ledger")]
+    return [
+        follow(advancing(built.projector.catch_up), "projector"),
+        follow(advancing(built.ledger.catch_up), "ledger"),
+    ]
 
 
 @app.command()
@@ -348,7 +364,9 @@ def bridge_outbound() -> None:
     with platform() as built:
         outbound = build_outbound(built, settings)
         typer.echo(f"出站摆渡运行中 Outbound bridge running ({settings.bridge_transport})")
-        serve_loops([follow(built.ledger.catch_up, "ledger"), follow(outbound.step, "outbound")])
+        serve_loops(
+            [follow(advancing(built.ledger.catch_up), "ledger"), follow(outbound.step, "outbound")]
+        )
 
 
 @bridge_app.command("resend")

@@ -35,6 +35,8 @@ class FerrySink:
     def __init__(self, outbox: Path) -> None:
         self.outbox = outbox
         outbox.mkdir(parents=True, exist_ok=True)
+        for leftover in outbox.glob(".*.tmp"):  # half-written by a sender that was killed
+            leftover.unlink(missing_ok=True)
 
     def send(self, first_seq: int, last_seq: int, data: bytes) -> None:
         _write_atomically(self.outbox / f"{first_seq:012d}-{last_seq:012d}.batch", data)
@@ -48,13 +50,22 @@ class FerrySource:
         self.inbox = inbox
         inbox.mkdir(parents=True, exist_ok=True)
 
-    def deliveries(self, after_seq: int) -> Iterator[Delivery]:
+    def _listing(self, after_seq: int) -> list[tuple[int, int, str]]:
         found = []
         for entry in os.scandir(self.inbox):
             match = NAME.match(entry.name)
             if match and int(match[2]) > after_seq:
                 found.append((int(match[1]), int(match[2]), entry.path))
-        for first, last, path in sorted(found):
+        return sorted(found)
+
+    def deliveries(self, after_seq: int) -> Iterator[Delivery]:
+        found = self._listing(after_seq)
+        if _has_hole(found, after_seq):
+            # A directory listing is no snapshot: a batch renamed in while we listed may show
+            # without the one renamed in just before it. Files are never removed, so a second
+            # listing sees every batch that arrived before it began.
+            found = self._listing(after_seq)
+        for first, last, path in found:
             try:
                 data = Path(path).read_bytes()
             except FileNotFoundError:  # replaced under us by a resend: read it next round
@@ -70,3 +81,12 @@ class FerrySource:
     def acknowledge(self, delivery: Delivery) -> None:
         """Files stay: the receiver's position says what was applied, and an operator may
         archive applied batches (``last_seq`` at or below the position) at will."""
+
+
+def _has_hole(found: list[tuple[int, int, str]], after_seq: int) -> bool:
+    expected = after_seq + 1
+    for first, last, _ in found:
+        if first > expected:
+            return True
+        expected = max(expected, last + 1)
+    return False
