@@ -10,6 +10,7 @@ someone decides here what of the new version the public may see.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,37 @@ from domain.filing import CHECKLISTS, Filing, FilingKind
 from domain.services.filings import REVIEW_WORKING_DAYS
 
 PublicEvent = tuple[str, dict[str, Any]]
+
+
+class RecentAggregates:
+    """Aggregates as of a version, for the translations. The outbound reads the log in order,
+    so it rolls the aggregates it has seen forward with each event (no query); anything else
+    is rebuilt from the store. Private to one outbound bridge: nothing else mutates them."""
+
+    def __init__(self, app: Any, size: int = 2048) -> None:
+        self.app = app
+        self.size = size
+        self._cache: OrderedDict[Any, Any] = OrderedDict()
+
+    def observe(self, event: Any) -> None:
+        """Roll the cached aggregate forward by ``event`` (read in log order)."""
+        key = event.originator_id
+        cached = self._cache.pop(key, None)
+        if event.originator_version == 1:
+            cached = event.mutate(None)
+        elif cached is not None and cached.version == event.originator_version - 1:
+            cached = event.mutate(cached)
+        else:
+            return  # not seen from the start: rebuilt on demand
+        self._cache[key] = cached
+        if len(self._cache) > self.size:
+            self._cache.popitem(last=False)
+
+    def at(self, aggregate_id: Any, version: int) -> Any:
+        cached = self._cache.get(aggregate_id)
+        if cached is not None and cached.version == version:
+            return cached
+        return self.app.repository.get(aggregate_id, version=version)
 
 
 @dataclass(frozen=True)
@@ -76,7 +108,8 @@ def received(event: Filing.Submitted, sources: Sources) -> list[PublicEvent]:
 def supplement_requested(
     event: Filing.SupplementNoticeIssued, sources: Sources
 ) -> list[PublicEvent]:
-    kind = str(sources.filing_at(event.originator_id, event.originator_version).kind)
+    filing = sources.filing_at(event.originator_id, event.originator_version)
+    kind = str(filing.kind)
     items = [
         {
             "item": entry["item"],
@@ -86,7 +119,6 @@ def supplement_requested(
         }
         for entry in event.items
     ]
-    filing = sources.filing_at(event.originator_id, event.originator_version)
     return [
         (
             "filing.supplement_requested.v1",
@@ -197,7 +229,7 @@ def result_published(
     event: Filing.ResultApprovedForPublication, sources: Sources
 ) -> list[PublicEvent]:
     """Only an approved result is published; what was approved is the recorded result."""
-    recorded = sources.filing_at(event.originator_id, event.originator_version - 1)
+    recorded = sources.filing_at(event.originator_id, event.originator_version)
     if recorded.result is None:  # the aggregate refuses approval without a result
         raise ValueError(f"{recorded.receipt_number}: approval without a recorded result")
     passed, findings = recorded.result

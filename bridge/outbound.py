@@ -20,10 +20,12 @@ import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.application import Application
 
-from bridge.allow_list import TOPICS, Sources, at, translate
+from bridge.allow_list import TOPICS, RecentAggregates, Sources, at, translate
 from bridge.contract.envelope import GENESIS, Batch, Envelope, key_id
 from bridge.transports.base import BatchSink
 from projections.store import ViewStore
+
+AGGREGATE_TOPICS = ("firegov:Filing.",)  # aggregates whose events the translations read
 
 log = structlog.get_logger()
 NAME = "outbound"
@@ -75,12 +77,14 @@ class OutboundBridge:
         clock: Callable[[], datetime],
         batch_size: int = 200,
         checkpoints: Checkpoints | None = None,
+        recent: RecentAggregates | None = None,
     ) -> None:
         self.app, self.store, self.sources, self.ledger = app, store, sources, ledger
         self.signing_key, self.hash_alg, self.sink, self.clock = signing_key, hash_alg, sink, clock
         self.key_id = key_id(signing_key.public_key())
         self.batch_size = batch_size
         self.checkpoints = checkpoints or Checkpoints()
+        self.recent = recent
         with store.transaction() as tx:
             for statement in SCHEMA:
                 tx.execute(statement)
@@ -121,9 +125,13 @@ class OutboundBridge:
             previous = envelope.hash
 
         for notification in notifications:
-            if notification.topic not in TOPICS:
-                continue  # not on the allow-list: never decoded, never crosses
+            if not notification.topic.startswith(AGGREGATE_TOPICS):
+                continue  # nothing the allow-list could ever need: never decoded
             event = self.app.mapper.to_domain_event(notification)
+            if self.recent is not None:
+                self.recent.observe(event)
+            if notification.topic not in TOPICS:
+                continue  # not on the allow-list: never crosses
             for event_type, payload in translate(event, self.sources):
                 add(event_type, payload, notification.id)
         checkpoint = self._checkpoint_due(state, position, now)

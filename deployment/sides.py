@@ -12,7 +12,7 @@ from psycopg_pool import ConnectionPool
 
 from api_public.ratelimit import RateLimiter
 from api_public.routes import PublicBackend
-from bridge.allow_list import Sources
+from bridge.allow_list import RecentAggregates, Sources
 from bridge.contract.envelope import load_verify_key
 from bridge.keys import create_key_pair, load_signing_key
 from bridge.outbound import Checkpoints, LedgerHead, OutboundBridge
@@ -47,11 +47,8 @@ def build_outbound(
     platform: Platform, settings: InternalSettings, sink: BatchSink | None = None
 ) -> OutboundBridge:
     app = platform.app
-    sources = Sources(
-        calendar=platform.calendar,
-        agencies=platform.agencies,
-        filing_at=lambda aggregate_id, version: app.repository.get(aggregate_id, version=version),
-    )
+    recent = RecentAggregates(app)
+    sources = Sources(calendar=platform.calendar, agencies=platform.agencies, filing_at=recent.at)
     return OutboundBridge(
         app=app,
         store=platform.views,
@@ -65,6 +62,7 @@ def build_outbound(
         checkpoints=Checkpoints(
             settings.checkpoint_every_events, settings.checkpoint_every_seconds
         ),
+        recent=recent,
     )
 
 

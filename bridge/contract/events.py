@@ -6,7 +6,7 @@ it, and the receiver checks every payload against it again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 # field name -> type; "str?" may be null; lists are spelled "list:str" / "list:item" (notice items)
@@ -94,25 +94,27 @@ class ContractViolation(ValueError):
     """A payload that the contract does not allow: refused whole, never trimmed."""
 
 
-def _check(value: Any, kind: str, where: str) -> None:
-    ok = {
-        "str": lambda v: isinstance(v, str),
-        "str?": lambda v: v is None or isinstance(v, str),  # None: not known yet
-        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "bool": lambda v: isinstance(v, bool),
-        "list:str": lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v),
-        "list:item": lambda v: isinstance(v, list) and all(_is_item(i) for i in v),
-    }[kind](value)
-    if not ok:
-        raise ContractViolation(f"{where}: expected {kind}")
-
-
 def _is_item(value: Any) -> bool:
     return (
         isinstance(value, dict)
         and set(value) == set(NOTICE_ITEM_FIELDS)
         and all(isinstance(value[k], str) for k in NOTICE_ITEM_FIELDS)
     )
+
+
+CHECKS: dict[str, Callable[[Any], bool]] = {
+    "str": lambda v: isinstance(v, str),
+    "str?": lambda v: v is None or isinstance(v, str),  # None: not known yet
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "bool": lambda v: isinstance(v, bool),
+    "list:str": lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v),
+    "list:item": lambda v: isinstance(v, list) and all(_is_item(i) for i in v),
+}
+
+
+def _check(value: Any, kind: str, where: str) -> None:
+    if not CHECKS[kind](value):
+        raise ContractViolation(f"{where}: expected {kind}")
 
 
 def validate(event_type: str, payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -463,8 +463,7 @@ def bench(directory: Path, nats: NatsAccess | None, args: argparse.Namespace) ->
         print(f"{'(c)' if index == 0 else '   '} {describe_lag(name, run, args.rate)}")
     print("    (projector, ledger, outbound and receiver loops in threads of this process;")
     print("     lag = commit of the command -> seen by a watcher polling the public database;")
-    print("     the last run uses deployment.cli's loops, whose projector and ledger steps")
-    print("     return a position, so they never wait: it shows what that costs)")
+    print("     the last run uses deployment.cli's loops, as `firegov run` wires them)")
 
 
 def main() -> None:
