@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from bridge.contract.envelope import GENESIS, BatchRefused, open_batch
+from bridge.contract.envelope import GENESIS, Batch, BatchRefused, open_batch
 from bridge.transports.base import BatchSource
 from projections.public import views
 from projections.store import ViewStore
@@ -27,6 +27,10 @@ SCHEMA = """CREATE TABLE IF NOT EXISTS public_receiver (
     name TEXT PRIMARY KEY, last_seq BIGINT NOT NULL, last_hash TEXT NOT NULL,
     applied_at TEXT, problem TEXT, problem_detail TEXT, problem_at TEXT,
     refused BIGINT NOT NULL, high_water BIGINT)"""
+# Every applied batch, as received and verified: a rebuild replays these, whatever the
+# transport (a NATS consumer, for one, does not deliver what it was acknowledged again).
+ARCHIVE = """CREATE TABLE IF NOT EXISTS public_batches (
+    first_seq BIGINT PRIMARY KEY, last_seq BIGINT NOT NULL, data TEXT NOT NULL)"""
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class Receiver:
         self.hash_alg, self.clock = hash_alg, clock
         with store.transaction() as tx:
             tx.execute(SCHEMA)
+            tx.execute(ARCHIVE)
             views.ensure_schema(tx)
             tx.execute(
                 "INSERT INTO public_receiver (name, last_seq, last_hash, refused)"
@@ -99,30 +104,41 @@ class Receiver:
                 )
                 return applied
             try:
-                batch = open_batch(
-                    delivery.data, self.verify_key, self.hash_alg, last_hash, last_seq + 1
-                )
+                batch = self._apply(delivery.data, last_seq, last_hash, archive=True)
             except BatchRefused as refusal:
                 self._refuse(refusal)
                 return applied
-            now = self.clock().isoformat()
-            with self.store.transaction() as tx:
-                moved = tx.execute(
-                    "UPDATE public_receiver SET last_seq = ?, last_hash = ?, applied_at = ?,"
-                    " problem = NULL, problem_detail = NULL, problem_at = NULL"
-                    " WHERE name = ? AND last_seq = ?",
-                    [batch.last_seq, batch.envelopes[-1].hash, now, NAME, last_seq],
-                )
-                if moved != 1:
-                    return applied  # another receiver applied it first; start over next round
-                for envelope in batch.envelopes:
-                    views.apply(tx, envelope.seq, envelope.type, envelope.payload)
+            if batch is None:
+                return applied  # another receiver applied it first; start over next round
             self.source.acknowledge(delivery)
             log.info("bridge_batch_applied", first_seq=batch.first_seq, last_seq=batch.last_seq)
             applied += len(batch.envelopes)
             last_seq, last_hash = batch.last_seq, batch.envelopes[-1].hash
         self._note_high_water(last_seq)
         return applied
+
+    def _apply(self, data: bytes, last_seq: int, last_hash: str, archive: bool) -> Batch | None:
+        """Verify a batch that should follow ``last_seq`` and apply it with the new position in
+        one transaction; None if another receiver moved the position first."""
+        batch = open_batch(data, self.verify_key, self.hash_alg, last_hash, last_seq + 1)
+        with self.store.transaction() as tx:
+            moved = tx.execute(
+                "UPDATE public_receiver SET last_seq = ?, last_hash = ?, applied_at = ?,"
+                " problem = NULL, problem_detail = NULL, problem_at = NULL"
+                " WHERE name = ? AND last_seq = ?",
+                [batch.last_seq, batch.envelopes[-1].hash, self.clock().isoformat(), NAME,
+                 last_seq],
+            )  # fmt: skip
+            if moved != 1:
+                return None
+            for envelope in batch.envelopes:
+                views.apply(tx, envelope.seq, envelope.type, envelope.payload)
+            if archive:
+                tx.execute(
+                    "INSERT INTO public_batches VALUES (?, ?, ?)",
+                    [batch.first_seq, batch.last_seq, data.decode()],
+                )
+        return batch
 
     def _note_high_water(self, last_seq: int) -> None:
         high_water = self.source.high_water()
@@ -153,7 +169,8 @@ class Receiver:
             )
 
     def rebuild(self) -> int:
-        """Drop the public read models and replay every batch from seq 1."""
+        """Drop the public read models and replay every batch from seq 1: the archived ones
+        (verified again), then whatever the transport has that is newer."""
         with self.store.transaction() as tx:
             views.drop(tx)
             views.ensure_schema(tx)
@@ -162,6 +179,14 @@ class Receiver:
                 " problem_detail = NULL, problem_at = NULL WHERE name = ?",
                 [GENESIS, NAME],
             )
+        with self.store.reading() as tx:
+            archived = tx.fetchall("SELECT data FROM public_batches ORDER BY first_seq")
+        last_seq, last_hash = 0, GENESIS
+        for row in archived:
+            batch = self._apply(row["data"].encode(), last_seq, last_hash, archive=False)
+            if batch is None:
+                break  # a live receiver is replaying too; let it finish
+            last_seq, last_hash = batch.last_seq, batch.envelopes[-1].hash
         while self.receive():
             pass
         return self.status().last_seq

@@ -334,3 +334,19 @@ def test_a_revoked_certificate_verifies_as_withdrawn_with_its_reason(
     case = installation.public.queries.case(receipt)
     assert case is not None
     assert case["status"] == "certificate_revoked"
+
+
+def test_public_rebuild_needs_nothing_from_the_transport(installation: Installation) -> None:
+    """The receiver keeps every batch it applied, so a rebuild replays even when the transport
+    no longer delivers them (an acknowledged NATS message, an archived ferry file)."""
+    for _ in range(3):
+        receipt, _ = installation.file()
+        installation.certify(receipt)
+    installation.cross()
+    before = installation.public.queries.dump()
+    for path in batch_files(installation.ferry):
+        path.unlink()
+
+    assert installation.public.receiver.rebuild() == 6
+
+    assert installation.public.queries.dump() == before
