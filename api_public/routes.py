@@ -142,7 +142,8 @@ def track_case(
 def verify_certificate(
     certificate_number: str, backend: BackendDep, response: Response
 ) -> dict[str, Any]:
-    response.headers["Cache-Control"] = LIST_CACHE
+    # Not cached by shared caches: a certificate issued a moment ago must not read "unknown".
+    response.headers["Cache-Control"] = "no-cache"
     found = backend.queries.certificate(certificate_number.strip()[:64])
     if found is None:
         return {
@@ -207,7 +208,7 @@ def bridge_status(backend: BackendDep, response: Response) -> dict[str, Any]:
 def ledger_checkpoints(
     backend: BackendDep,
     response: Response,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     response.headers["Cache-Control"] = LIST_CACHE

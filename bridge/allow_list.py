@@ -4,8 +4,8 @@ that builds the public events; an internal type not listed never crosses, and a 
 in the public contract never crosses. Free text is masked by the scanner; sealed personal data is
 never opened here (the bridge holds no key to open it).
 
-Keyed on the class version, so bumping an event's schema stops it crossing (fail closed) until
-someone decides here what of the new version the public may see.
+Keyed on the class version: bumping a listed event's schema stops the bridge (fail closed)
+until someone decides here what of the new version the public may see.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def received(event: Filing.Submitted, sources: Sources) -> list[PublicEvent]:
                 "receipt_number": event.receipt_number,
                 "kind": event.kind,
                 "organisation_name": mask(event.organisation_name),
-                "credit_code": event.credit_code,
+                "credit_code": mask(event.credit_code),  # an ID number typed here is masked
                 "project_name": mask(event.project_name),
                 "district": event.district,
                 "agency": agency.code,
@@ -152,7 +152,7 @@ def _case(filing: Filing, sources: Sources) -> dict[str, Any]:
         "receipt_number": filing.receipt_number,
         "kind": str(filing.kind),
         "organisation_name": mask(filing.organisation_name),
-        "credit_code": filing.credit_code,
+        "credit_code": mask(filing.credit_code),
         "project_name": mask(filing.project_name),
         "district": filing.district,
         "agency": agency.code,
@@ -262,8 +262,17 @@ ALLOW_LIST: dict[tuple[str, int], Translation] = {
 TOPICS = frozenset(topic for topic, _ in ALLOW_LIST)
 
 
+class UnlistedVersion(RuntimeError):
+    """A listed event type in a class version the allow-list does not know: the bridge stops
+    rather than skip it, since a skipped event could never cross later (seq is dense)."""
+
+
 def translate(event: Any, sources: Sources) -> list[PublicEvent]:
-    """The public events for one internal event: none unless it is on the allow-list."""
-    key = (type(event).TOPIC, getattr(type(event), "class_version", 1))
-    translation = ALLOW_LIST.get(key)
-    return translation(event, sources) if translation else []
+    """The public events for one internal event: none unless its type is on the allow-list."""
+    topic, version = type(event).TOPIC, getattr(type(event), "class_version", 1)
+    translation = ALLOW_LIST.get((topic, version))
+    if translation is None:
+        if topic in TOPICS:
+            raise UnlistedVersion(f"{topic} version {version}: decide what of it may cross")
+        return []
+    return translation(event, sources)

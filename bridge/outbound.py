@@ -10,7 +10,6 @@ batch is shipped again, byte for byte, on the next round.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -201,25 +200,18 @@ class OutboundBridge:
     def resend(self, from_seq: int) -> int:
         """Ship again every batch from ``from_seq`` on (after a loss across the gap)."""
         with self.store.transaction() as tx:
-            tx.execute(
-                "UPDATE bridge_outbound SET shipped_seq = ? WHERE name = ?",
-                [max(from_seq - 1, 0), NAME],
+            tx.execute(  # never forward: that would skip batches that were not shipped
+                "UPDATE bridge_outbound SET shipped_seq = ? WHERE name = ? AND shipped_seq > ?",
+                [max(from_seq - 1, 0), NAME, max(from_seq - 1, 0)],
             )
         return self.ship()
 
     def step(self) -> bool:
         """One round: produce until caught up, then ship; True if anything moved."""
         produced = 0
-        while (consumed := self.produce()) > 0:
-            produced += consumed
-        return bool(produced) | bool(self.ship())
-
-    def run(self, stop: threading.Event, interval: float = 0.2) -> None:
-        while not stop.is_set():
-            try:
-                moved = self.step()
-            except Exception:  # keep the process alive; the position has not moved
-                log.exception("bridge_outbound_failed")
-                moved = False
-            if not moved:
-                stop.wait(interval)
+        try:
+            while (consumed := self.produce()) > 0:
+                produced += consumed
+        finally:  # what was produced before a failure still crosses
+            shipped = self.ship()
+        return bool(produced) | bool(shipped)

@@ -8,7 +8,6 @@ key and imports nothing of the internal domain.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -87,9 +86,23 @@ class Receiver:
         )
 
     def receive(self) -> int:
-        """Apply every batch that follows in order; returns how many events were applied."""
+        """Apply every batch that follows in order; returns how many events were applied.
+        A failure while applying (not a refusal) is reported in the status too, so a receiver
+        stuck on it is never shown as healthy."""
+        try:
+            return self._receive()
+        except BatchRefused as refusal:
+            self._refuse(refusal)
+        except Exception as error:
+            log.exception("bridge_apply_failed")
+            self._refuse(BatchRefused("apply_failed", type(error).__name__))
+        return 0
+
+    def _receive(self) -> int:
         status = self.status()
-        last_seq, last_hash, applied = status.last_seq, status.last_hash, 0
+        last_seq, last_hash = status.last_seq, status.last_hash
+        # First what this side already holds (an interrupted rebuild left it behind).
+        last_seq, last_hash, applied = self._replay_archive(last_seq, last_hash)
         for delivery in self.source.deliveries(last_seq):
             if delivery.last_seq <= last_seq:
                 self.source.acknowledge(delivery)  # a repeat: its effect is already here
@@ -135,10 +148,27 @@ class Receiver:
                 views.apply(tx, envelope.seq, envelope.type, envelope.payload)
             if archive:
                 tx.execute(
-                    "INSERT INTO public_batches VALUES (?, ?, ?)",
+                    "INSERT INTO public_batches VALUES (?, ?, ?)"
+                    " ON CONFLICT (first_seq) DO NOTHING",
                     [batch.first_seq, batch.last_seq, data.decode()],
                 )
         return batch
+
+    def _replay_archive(self, last_seq: int, last_hash: str) -> tuple[int, str, int]:
+        """Apply archived batches that follow ``last_seq``; returns the new position."""
+        applied = 0
+        while True:
+            with self.store.reading() as tx:
+                row = tx.fetchone(
+                    "SELECT data FROM public_batches WHERE first_seq = ?", [last_seq + 1]
+                )
+            if row is None:
+                return last_seq, last_hash, applied
+            batch = self._apply(row["data"].encode(), last_seq, last_hash, archive=False)
+            if batch is None:  # another receiver moved first: start over next round
+                return last_seq, last_hash, applied
+            applied += len(batch.envelopes)
+            last_seq, last_hash = batch.last_seq, batch.envelopes[-1].hash
 
     def _note_high_water(self, last_seq: int) -> None:
         high_water = self.source.high_water()
@@ -160,13 +190,18 @@ class Receiver:
                 )
 
     def _refuse(self, refusal: BatchRefused, count: bool = True) -> None:
-        log.error("bridge_batch_refused", reason=refusal.reason, detail=refusal.detail)
+        detail = refusal.detail[:500]
         with self.store.transaction() as tx:
-            tx.execute(
+            # Counted once per refusal, not once per retry of the same batch.
+            changed = tx.execute(
                 "UPDATE public_receiver SET problem = ?, problem_detail = ?, problem_at = ?,"
-                " refused = refused + ? WHERE name = ?",
-                [refusal.reason, refusal.detail[:500], self.clock().isoformat(), int(count), NAME],
-            )
+                " refused = refused + ? WHERE name = ?"
+                " AND (problem IS NULL OR problem <> ? OR problem_detail <> ?)",
+                [refusal.reason, detail, self.clock().isoformat(), int(count), NAME,
+                 refusal.reason, detail],
+            )  # fmt: skip
+        if changed:
+            log.error("bridge_batch_refused", reason=refusal.reason, detail=detail)
 
     def rebuild(self) -> int:
         """Drop the public read models and replay every batch from seq 1: the archived ones
@@ -179,24 +214,6 @@ class Receiver:
                 " problem_detail = NULL, problem_at = NULL WHERE name = ?",
                 [GENESIS, NAME],
             )
-        with self.store.reading() as tx:
-            archived = tx.fetchall("SELECT data FROM public_batches ORDER BY first_seq")
-        last_seq, last_hash = 0, GENESIS
-        for row in archived:
-            batch = self._apply(row["data"].encode(), last_seq, last_hash, archive=False)
-            if batch is None:
-                break  # a live receiver is replaying too; let it finish
-            last_seq, last_hash = batch.last_seq, batch.envelopes[-1].hash
-        while self.receive():
+        while self.receive():  # the archive first, then whatever the transport has
             pass
         return self.status().last_seq
-
-    def run(self, stop: threading.Event, interval: float = 0.2) -> None:
-        while not stop.is_set():
-            try:
-                applied = self.receive()
-            except Exception:  # a store outage: the position has not moved; try again
-                log.exception("bridge_receiver_failed")
-                applied = 0
-            if not applied:
-                stop.wait(interval)

@@ -95,8 +95,11 @@ def _seed_and_print(built: Platform, settings: InternalSettings) -> None:
         typer.echo(f"    {c.receipt_number}  {c.query_code}")
 
 
-def follow(step: Callable[[], object], name: str) -> Callable[[threading.Event], None]:
-    """A loop that runs ``step`` until stopped, logging (not dying of) its failures."""
+def follow(
+    step: Callable[[], object], name: str, interval: float = 0.2
+) -> Callable[[threading.Event], None]:
+    """A loop that runs ``step`` until stopped, logging (not dying of) its failures, and
+    waiting ``interval`` seconds whenever a round moved nothing."""
 
     def loop(stop: threading.Event) -> None:
         while not stop.is_set():
@@ -106,7 +109,7 @@ def follow(step: Callable[[], object], name: str) -> Callable[[threading.Event],
                 structlog.get_logger().exception("follower_failed", follower=name)
                 moved = False
             if not moved:
-                stop.wait(0.2)
+                stop.wait(interval)
 
     return loop
 

@@ -85,6 +85,16 @@ def validate_credit_code(value: str, field: str = "credit_code") -> str:
             field=field,
             reason=problem,
         )
+    if is_valid_citizen_id(code):
+        # About one valid ID number in 60 also passes the GB 32100 check: a person's ID number
+        # typed into the credit-code field would otherwise be published as an organisation's.
+        raise InvalidInput(
+            f"{field}：该号码是公民身份号码，不是统一社会信用代码；个人申请请勿填写身份证号",
+            f"{field}: this is a citizen ID number, not a unified social credit code",
+            code="invalid_credit_code",
+            field=field,
+            reason="citizen_id_number",
+        )
     return code
 
 

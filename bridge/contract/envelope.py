@@ -156,15 +156,6 @@ def open_batch(
     return Batch(document["key_id"], hash_alg, tuple(envelopes))
 
 
-def peek_bounds(data: bytes) -> tuple[int, int]:
-    """First and last seq of a batch without verifying it (to skip what was applied)."""
-    try:
-        document = orjson.loads(data)
-        return int(document["first_seq"]), int(document["last_seq"])
-    except (orjson.JSONDecodeError, KeyError, ValueError, TypeError) as error:
-        raise BatchRefused("malformed", str(error)) from None
-
-
 def load_verify_key(pem: bytes) -> Ed25519PublicKey:
     """The public side's only key: it can check signatures, never make them."""
     from cryptography.hazmat.primitives.serialization import load_pem_public_key

@@ -8,20 +8,26 @@ import binascii
 import hashlib
 import hmac
 
-MAX_COST = 2**15  # a stored hash cannot make the public side spend more than this
+# A stored hash cannot make the public side spend more than this (and stays within what
+# hashlib.scrypt accepts without raising its memory limit).
+MAX_N, MAX_R, MAX_P = 2**14, 8, 2
 
 
 def verify_query_code(code: str, stored: str) -> bool:
     try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        cost = (int(n), int(r), int(p))
+        scheme, cost_n, cost_r, cost_p, salt, digest = stored.split("$")
+        n, r, p = int(cost_n), int(cost_r), int(cost_p)
         salt_bytes, expected = base64.b64decode(salt), base64.b64decode(digest)
     except (ValueError, binascii.Error):
         return False
-    if scheme != "scrypt" or cost[0] > MAX_COST or not code or len(code) > 64:
+    if scheme != "scrypt" or not (1 < n <= MAX_N and 0 < r <= MAX_R and 0 < p <= MAX_P):
         return False
-    actual = hashlib.scrypt(
-        code.strip().upper().encode(), salt=salt_bytes, n=cost[0], r=cost[1], p=cost[2],
-        dklen=len(expected),
-    )  # fmt: skip
+    if not code or len(code) > 64 or not 16 <= len(expected) <= 64:
+        return False
+    try:
+        actual = hashlib.scrypt(
+            code.strip().upper().encode(), salt=salt_bytes, n=n, r=r, p=p, dklen=len(expected)
+        )
+    except ValueError:  # n not a power of two, and the like
+        return False
     return hmac.compare_digest(actual, expected)

@@ -36,7 +36,8 @@ class FerrySink:
         self.outbox = outbox
         outbox.mkdir(parents=True, exist_ok=True)
         for leftover in outbox.glob(".*.tmp"):  # half-written by a sender that was killed
-            leftover.unlink(missing_ok=True)
+            if not _alive(leftover.name):
+                leftover.unlink(missing_ok=True)
 
     def send(self, first_seq: int, last_seq: int, data: bytes) -> None:
         _write_atomically(self.outbox / f"{first_seq:012d}-{last_seq:012d}.batch", data)
@@ -90,3 +91,14 @@ def _has_hole(found: list[tuple[int, int, str]], after_seq: int) -> bool:
             return True
         expected = max(expected, last + 1)
     return False
+
+
+def _alive(temporary_name: str) -> bool:
+    """Whether the process that is writing ``.<name>.<pid>.tmp`` still runs."""
+    try:
+        os.kill(int(temporary_name.rsplit(".", 2)[-2]), 0)
+    except (ValueError, IndexError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True

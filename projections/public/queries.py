@@ -19,6 +19,12 @@ class Page:
     size: int
 
 
+RESULT_COLUMNS = (
+    "receipt_number, published_at, passed, findings, kind, certificate_number,"
+    " organisation_name, credit_code, project_name, district, agency, agency_name"
+)
+
+
 def _loads(value: str | None) -> Any:
     return orjson.loads(value) if value else None
 
@@ -47,7 +53,10 @@ class PublicQueries:
     def certificate(self, number: str) -> dict[str, Any] | None:
         with self.store.reading() as tx:
             return tx.fetchone(
-                "SELECT * FROM public_certificates WHERE certificate_number = ?", [number]
+                "SELECT certificate_number, kind, organisation_name, credit_code, project_name,"
+                " district, agency, agency_name, issued_at, status, withdrawn_at,"
+                " withdrawal_reason FROM public_certificates WHERE certificate_number = ?",
+                [number],
             )
 
     def inspection_results(
@@ -76,7 +85,7 @@ class PublicQueries:
                 params,
             )
             rows = tx.fetchall(
-                f"SELECT * FROM public_inspection_results WHERE {condition}"  # noqa: S608
+                f"SELECT {RESULT_COLUMNS} FROM public_inspection_results WHERE {condition}"  # noqa: S608
                 " ORDER BY published_at DESC, seq DESC LIMIT ? OFFSET ?",
                 [*params, size, (page - 1) * size],
             )

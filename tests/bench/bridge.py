@@ -48,6 +48,7 @@ from urllib.parse import urlparse
 from bridge.outbound import OutboundBridge
 from bridge.transports.base import BatchSink
 from deployment.bootstrap import Platform, build_platform
+from deployment.cli import advancing, follow, internal_loops
 from deployment.logging import configure_logging
 from deployment.settings import InternalSettings, PublicSettings, Transport
 from deployment.sides import (
@@ -180,40 +181,12 @@ def bridge_throughput(installation: Installation) -> Throughput:
 Loop = Callable[[threading.Event], None]
 
 
-def follow(step: Callable[[], object], interval: float) -> Loop:
-    """deployment.cli.follow with a chosen idle wait."""
-
-    def loop(stop: threading.Event) -> None:
-        while not stop.is_set():
-            if not step():
-                stop.wait(interval)
-
-    return loop
-
-
-def advanced(catch_up: Callable[[], int]) -> Callable[[], bool]:
-    """A step that says whether the position moved: projector and ledger ``catch_up`` return
-    the position itself, which ``follow`` would take for "moved" whenever it is not 0."""
-    last: list[int] = []
-
-    def step() -> bool:
-        position = catch_up()
-        moved = not last or position != last[0]
-        last[:] = [position]
-        return moved
-
-    return step
-
-
 def firegov_run_loops(installation: Installation) -> list[Loop]:
-    """The followers exactly as `firegov run` wires them today."""
-    from deployment.cli import follow as cli_follow
-    from deployment.cli import internal_loops
-
+    """The followers exactly as `firegov run` wires them."""
     return [
         *internal_loops(installation.platform),
-        cli_follow(installation.outbound.step, "outbound"),
-        cli_follow(installation.public.receiver.receive, "receiver"),
+        follow(installation.outbound.step, "outbound"),
+        follow(installation.public.receiver.receive, "receiver"),
     ]
 
 
@@ -222,10 +195,10 @@ def waiting_loops(installation: Installation, interval: float) -> list[Loop]:
     platform, outbound = installation.platform, installation.outbound
     receiver = installation.public.receiver
     return [
-        follow(advanced(platform.projector.catch_up), interval),
-        follow(advanced(platform.ledger.catch_up), interval),
-        lambda stop: outbound.run(stop, interval),
-        lambda stop: receiver.run(stop, interval),
+        follow(advancing(platform.projector.catch_up), "projector", interval),
+        follow(advancing(platform.ledger.catch_up), "ledger", interval),
+        follow(outbound.step, "outbound", interval),
+        follow(receiver.receive, "receiver", interval),
     ]
 
 

@@ -86,7 +86,8 @@ def test_the_certificate_a_filing_received_verifies_on_the_public_side(
     unknown = client.get("/api/v1/certificates/郑金消设备字〔2026〕第9999号").json()
 
     assert verified["status"] == "valid"
-    assert verified["receipt_number"] == receipt
+    assert verified["certificate_number"] == number
+    assert "receipt_number" not in verified  # the register does not lead to the case
     assert verified["agency_name"] == "郑州市金水区消防救援大队"
     assert unknown["status"] == "unknown"
 
@@ -350,3 +351,97 @@ def test_public_rebuild_needs_nothing_from_the_transport(installation: Installat
     assert installation.public.receiver.rebuild() == 6
 
     assert installation.public.queries.dump() == before
+
+
+# -- review: the receiver and the outbound under odd conditions -------------------------------
+
+
+def test_an_interrupted_rebuild_resumes_from_the_archive(installation: Installation) -> None:
+    from projections.public import views
+
+    for _ in range(3):
+        installation.file()
+        installation.cross()
+    before = installation.public.queries.dump()
+    with installation.public.store.transaction() as tx:  # a rebuild killed after its reset
+        views.drop(tx)
+        views.ensure_schema(tx)
+        tx.execute("UPDATE public_receiver SET last_seq = 0, last_hash = ?", ["0" * 64])
+
+    installation.public.receiver.receive()
+
+    status = installation.public.receiver.status()
+    assert (status.last_seq, status.problem) == (3, None)
+    assert installation.public.queries.dump() == before
+
+
+def test_a_failure_while_applying_is_reported_not_hidden(
+    installation: Installation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from projections.public import views
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setitem(views.APPLY, "filing.received.v1", broken)
+    installation.file()
+    installation.outbound.step()
+
+    installation.public.receiver.receive()
+    installation.public.receiver.receive()
+
+    status = installation.public.receiver.status()
+    assert (status.last_seq, status.problem, status.refused) == (0, "apply_failed", 1)
+    bridge = public_client(installation).get("/api/v1/bridge/status").json()
+    assert bridge["healthy"] is False
+
+
+def test_the_same_refused_batch_is_counted_once(installation: Installation) -> None:
+    first, _ = two_batches(installation)
+    data = bytearray(first.read_bytes())
+    data[-5] ^= 1
+    first.write_bytes(bytes(data))
+
+    for _ in range(3):
+        installation.public.receiver.receive()
+
+    assert installation.public.receiver.status().refused == 1
+
+
+def test_a_listed_event_in_an_unknown_version_stops_the_bridge() -> None:
+    from bridge.allow_list import UnlistedVersion, translate
+    from domain.filing import Filing
+
+    class NewerWithdrawn(Filing.Withdrawn):
+        TOPIC = "firegov:Filing.Withdrawn"
+        class_version = 2
+
+    with pytest.raises(UnlistedVersion):
+        translate(NewerWithdrawn.__new__(NewerWithdrawn), None)  # type: ignore[arg-type]
+
+
+def test_batches_produced_before_a_failure_are_still_shipped(
+    installation: Installation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    installation.file()
+    produced = installation.outbound.produce()
+    assert produced > 0
+
+    def failing() -> int:
+        raise RuntimeError("translation failed")
+
+    monkeypatch.setattr(installation.outbound, "produce", failing)
+    with pytest.raises(RuntimeError):
+        installation.outbound.step()
+
+    assert [p.name for p in batch_files(installation.ferry)] == ["000000000001-000000000001.batch"]
+
+
+def test_resend_never_moves_the_shipping_mark_forward(installation: Installation) -> None:
+    installation.file()
+    installation.outbound.produce()  # stored, not shipped yet
+
+    installation.outbound.resend(100)
+
+    assert installation.outbound.state().shipped_seq == 1
+    assert len(batch_files(installation.ferry)) == 1

@@ -58,6 +58,7 @@ def test_public_lists_carry_cache_headers_and_tracking_does_not(
     assert client.get("/api/v1/inspection-results").headers["cache-control"] == "public, max-age=60"
     assert client.get("/api/v1/ledger/checkpoints").headers["cache-control"] == "public, max-age=60"
     assert client.get(f"/api/v1/cases/{receipt}").headers["cache-control"] == "no-store"
+    assert client.get("/api/v1/certificates/X").headers["cache-control"] == "no-cache"
     assert client.get("/api/v1/bridge/status").headers["x-content-type-options"] == "nosniff"
 
 
@@ -103,6 +104,7 @@ def test_published_inspection_results_are_filtered_and_paged(installation: Insta
         ("/api/v1/inspection-results?size=1000", 422, "validation_failed"),
         ("/api/v1/inspection-results?from=yesterday", 422, "validation_failed"),
         ("/api/v1/ledger/checkpoints?after=-1", 422, "validation_failed"),
+        ("/api/v1/ledger/checkpoints?after=9223372036854775808", 422, "validation_failed"),
         ("/api/v1/nothing-here", 404, "not_found"),
     ],
 )

@@ -207,3 +207,16 @@ def test_a_number_that_is_not_a_mainland_mobile_is_refused_naming_the_field(valu
     assert caught.value.field == "contact_phone"
     assert "contact_phone" in caught.value.message_zh
     assert "contact_phone" in caught.value.message_en
+
+
+def test_a_citizen_id_number_is_never_taken_for_a_credit_code() -> None:
+    """About one ID number in 60 also passes the GB 32100 check: it would be published."""
+    from domain.errors import InvalidInput
+    from domain.identifiers import is_valid_citizen_id, is_valid_credit_code, validate_credit_code
+
+    both = "410105198402159189"
+    assert is_valid_citizen_id(both)
+    assert is_valid_credit_code(both)
+    with pytest.raises(InvalidInput) as refused:
+        validate_credit_code(both)
+    assert refused.value.details["reason"] == "citizen_id_number"

@@ -35,3 +35,10 @@ def test_a_malformed_or_too_costly_stored_hash_never_verifies() -> None:
     assert not verify_query_code(code, "plain$text")
     assert not verify_query_code(code, f"{scheme}${2**20}${r}${p}${salt}${digest}")
     assert not verify_query_code("", hash_query_code(""))
+
+
+def test_a_stored_hash_cannot_make_the_public_side_work_hard_or_fail() -> None:
+    code = new_query_code()
+    _, n, r, p, salt, digest = hash_query_code(code).split("$")
+    for cost in ((2**15, r, p), (n, 64, p), (n, r, 16), (3000, r, p), (1, r, p)):
+        assert not verify_query_code(code, "$".join(["scrypt", *map(str, cost), salt, digest]))
