@@ -183,8 +183,8 @@ def advancing(catch_up: Callable[[], int]) -> Callable[[], bool]:
 
 def internal_loops(built: Platform) -> list[Callable[[threading.Event], None]]:
     return [
-        follow(advancing(built.projector.catch_up), "projector"),
-        follow(advancing(built.ledger.catch_up), "ledger"),
+        follow(advancing(built.projector.catch_up), "projector", built.settings.poll_seconds),
+        follow(advancing(built.ledger.catch_up), "ledger", built.settings.poll_seconds),
     ]
 
 
@@ -223,8 +223,8 @@ def run() -> None:
                 ],
                 [
                     *internal_loops(built),
-                    follow(outbound.step, "outbound"),
-                    follow(public.receiver.receive, "receiver"),
+                    follow(outbound.step, "outbound", settings.poll_seconds),
+                    follow(public.receiver.receive, "receiver", public_settings.poll_seconds),
                 ],
             )
         finally:
@@ -368,7 +368,10 @@ def bridge_outbound() -> None:
         outbound = build_outbound(built, settings)
         typer.echo(f"出站摆渡运行中 Outbound bridge running ({settings.bridge_transport})")
         serve_loops(
-            [follow(advancing(built.ledger.catch_up), "ledger"), follow(outbound.step, "outbound")]
+            [
+                follow(advancing(built.ledger.catch_up), "ledger", settings.poll_seconds),
+                follow(outbound.step, "outbound", settings.poll_seconds),
+            ]
         )
 
 
@@ -390,7 +393,7 @@ def bridge_receive() -> None:
     """运行外网接收端：验签、验链、按序号应用 Run the receiver on the public side."""
     with public_side() as public:
         typer.echo(f"接收端运行中 Receiver running ({public.settings.transport})")
-        serve_loops([follow(public.receiver.receive, "receiver")])
+        serve_loops([follow(public.receiver.receive, "receiver", public.settings.poll_seconds)])
 
 
 @public_app.command("serve")

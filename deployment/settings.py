@@ -124,6 +124,13 @@ class InternalSettings(BaseSettings):
         description="Where `firegov keys init` writes the verification key for the public side. "
         "Unset: data_dir/bridge-verify.pub.",
     )
+    poll_seconds: float = Field(
+        default=0.05,
+        gt=0,
+        le=5,
+        description="How long an idle follower (read models, ledger, outbound bridge) waits "
+        "before it looks at the event store again (SQLite has no notifications).",
+    )
     bridge_batch_size: int = Field(
         default=200, ge=1, le=5000, description="Internal events read per outbound batch at most."
     )
@@ -210,6 +217,12 @@ class PublicSettings(BaseSettings):
     hash_algorithm: HashAlgorithm = Field(
         default=HashAlgorithm.SHA256,
         description="Hash of the envelope chain; must match the internal side's.",
+    )
+    poll_seconds: float = Field(
+        default=0.05,
+        gt=0,
+        le=5,
+        description="How long an idle receiver waits before it looks again.",
     )
     rate_limit_per_minute: int = Field(
         default=300, ge=1, description="Requests per minute per client address (then 429)."

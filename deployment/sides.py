@@ -136,4 +136,5 @@ def embedded_public_settings(settings: InternalSettings) -> PublicSettings:
         ferry_dir=settings.ferry_outbox,
         verify_key_file=settings.verify_key_path,
         hash_algorithm=settings.hash_algorithm,
+        poll_seconds=settings.poll_seconds,
     )

@@ -185,8 +185,12 @@ def firegov_run_loops(installation: Installation) -> list[Loop]:
     """The followers exactly as `firegov run` wires them."""
     return [
         *internal_loops(installation.platform),
-        follow(installation.outbound.step, "outbound"),
-        follow(installation.public.receiver.receive, "receiver"),
+        follow(installation.outbound.step, "outbound", installation.settings.poll_seconds),
+        follow(
+            installation.public.receiver.receive,
+            "receiver",
+            installation.public.settings.poll_seconds,
+        ),
     ]
 
 
