@@ -413,15 +413,11 @@ def bench(directory: Path, nats: NatsAccess | None, args: argparse.Namespace) ->
         moved = bridge_throughput(installation)
         runs = [
             (
-                "idle wait 0.2 s (production)",
+                "idle wait 0.2 s",
                 lag(installation, waiting_loops(installation, 0.2), args.rate, args.seconds),
             ),
             (
-                "idle wait 0.05 s",
-                lag(installation, waiting_loops(installation, 0.05), args.rate, args.seconds),
-            ),
-            (
-                "firegov run's loops as wired today",
+                "firegov run's loops (idle wait FIREGOV_POLL_SECONDS, 0.05 s by default)",
                 lag(installation, firegov_run_loops(installation), args.rate, args.seconds),
             ),
         ]
