@@ -21,6 +21,7 @@ from domain.errors import InvalidInput, NotFound
 FILING_KINDS = ("design", "completion")
 _AGENCY_KEYS = frozenset(
     {"code", "name", "kind", "parent", "districts", "certificate_prefixes", "address", "phone"}
+    | {"inspections_per_half_day"}
 )
 
 
@@ -40,6 +41,9 @@ class Agency:
     certificate_prefixes: Mapping[str, str] = field(hash=False)
     address: str
     phone: str
+    # How many on-site inspections the agency can carry out per half day (Art. 16 bookings);
+    # None: the booking service's default.
+    inspections_per_half_day: int | None = None
 
 
 class AgencyDirectory:
@@ -209,6 +213,9 @@ def _agency(entry: Mapping[str, Any]) -> Agency:
         ):
             raise ValueError("'districts' must be an array of non-empty strings")
         prefixes = _string_table(entry.get("certificate_prefixes"), "certificate_prefixes")
+        capacity = entry.get("inspections_per_half_day")
+        if capacity is not None and (type(capacity) is not int or capacity < 1):
+            raise ValueError("'inspections_per_half_day' must be a positive integer")
         return Agency(
             code=code,
             name=_text(entry, "name"),
@@ -218,6 +225,7 @@ def _agency(entry: Mapping[str, Any]) -> Agency:
             certificate_prefixes=MappingProxyType(prefixes),
             address=_text(entry, "address"),
             phone=_text(entry, "phone"),
+            inspections_per_half_day=capacity,
         )
     except ValueError as exc:
         raise ValueError(f"agency {code}: {exc}") from exc

@@ -1,12 +1,16 @@
-"""Certificate numbers (备案凭证编号): one dense sequence per agency, kind and year.
+"""Numbers of cases and certificates.
 
-The sequence is an aggregate with a deterministic id, saved in the same transaction as the
-certificate it numbers, so two windows issuing at once cannot take the same number: the second
-save conflicts and is retried with the next number.
+Receipt numbers (受理编号) of filings (``BA``) and bookings (``YY``): a prefix, the day of receipt
+and six random letters. Certificate numbers (备案凭证编号): one dense sequence per agency, kind
+and year. The sequence is an aggregate with a deterministic id, saved in the same transaction as
+the certificate it numbers, so two windows issuing at once cannot take the same number: the
+second save conflicts and is retried with the next number.
 """
 
 from __future__ import annotations
 
+import secrets
+from datetime import date
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -15,6 +19,14 @@ from eventsourcing.domain import Aggregate
 from domain.events import StaffCreated, StaffEvent
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://firegov.example/ids")
+# Letters only after the date: no 0/O or 1/I to misread over the phone, and no digit run that
+# could look like a bank card or a phone number to the sanitiser.
+RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def new_receipt_number(prefix: str, day: date) -> str:
+    """``prefix`` + yyyymmdd + 6 random letters; a clash shows as a conflict when saved."""
+    return f"{prefix}{day:%Y%m%d}" + "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(6))
 
 
 def natural_id(kind: str, key: str) -> UUID:

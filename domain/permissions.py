@@ -27,6 +27,17 @@ class Command(StrEnum):
     APPROVE_RESULT_PUBLICATION = "approve_result_publication"
     REVOKE_CERTIFICATE = "revoke_certificate"
     VIEW_FILINGS = "view_filings"
+    REQUEST_BOOKING = "request_booking"
+    FORWARD_BOOKING = "forward_booking"
+    REJECT_BOOKING = "reject_booking"
+    ISSUE_PERMIT_ON_COMMITMENT = "issue_permit_on_commitment"
+    ASSIGN_BOOKING_HANDLERS = "assign_booking_handlers"
+    REPLY_TO_BOOKING = "reply_to_booking"
+    ACCEPT_BOOKING_SLOT = "accept_booking_slot"
+    REQUEST_ANOTHER_SLOT = "request_another_slot"
+    CANCEL_BOOKING = "cancel_booking"
+    RECORD_BOOKING_RESULT = "record_booking_result"
+    VIEW_BOOKINGS = "view_bookings"
     VIEW_HISTORY = "view_history"
     OPEN_STAFF_ACCOUNT = "open_staff_account"
     ERASE_PERSONAL_DATA = "erase_personal_data"
@@ -51,11 +62,42 @@ PERMISSIONS: dict[Command, frozenset[Role]] = {
     # Withdrawing an administrative record is a leader's decision (审批).
     Command.REVOKE_CERTIFICATE: frozenset({A}),
     Command.VIEW_FILINGS: frozenset({W, H, D, A, Role.SUPERVISOR, Role.LEGAL_REVIEWER}),
+    # Bookings (Art. 11-16). The applicant's own steps come through intake (the system actor);
+    # the window also records them when the applicant phones or comes to the counter.
+    Command.REQUEST_BOOKING: frozenset({W, SYSTEM}),
+    Command.ACCEPT_BOOKING_SLOT: frozenset({W, SYSTEM}),
+    Command.REQUEST_ANOTHER_SLOT: frozenset({W, SYSTEM}),
+    Command.CANCEL_BOOKING: frozenset({W, SYSTEM}),
+    Command.FORWARD_BOOKING: frozenset({W}),
+    Command.REJECT_BOOKING: frozenset({W}),
+    Command.ISSUE_PERMIT_ON_COMMITMENT: frozenset({W}),
+    Command.ASSIGN_BOOKING_HANDLERS: frozenset({D}),
+    # Only the assigned main handler, which the booking itself checks.
+    Command.REPLY_TO_BOOKING: frozenset({H}),
+    Command.RECORD_BOOKING_RESULT: frozenset({H}),
+    Command.VIEW_BOOKINGS: frozenset({W, H, D, A, Role.SUPERVISOR}),
     Command.VIEW_HISTORY: frozenset({W, H, D, A, Role.SUPERVISOR, Role.AUDITOR, SYSTEM}),
     # Until the approval flow of Art. 28 lands, accounts are opened only from the console.
     Command.OPEN_STAFF_ACCOUNT: frozenset({SYSTEM}),
     Command.ERASE_PERSONAL_DATA: frozenset({SYSTEM}),
 }
+
+# The commands of bookings (Art. 11-16), for tables that list the filing commands apart.
+BOOKING_COMMANDS = frozenset(
+    {
+        Command.REQUEST_BOOKING,
+        Command.FORWARD_BOOKING,
+        Command.REJECT_BOOKING,
+        Command.ISSUE_PERMIT_ON_COMMITMENT,
+        Command.ASSIGN_BOOKING_HANDLERS,
+        Command.REPLY_TO_BOOKING,
+        Command.ACCEPT_BOOKING_SLOT,
+        Command.REQUEST_ANOTHER_SLOT,
+        Command.CANCEL_BOOKING,
+        Command.RECORD_BOOKING_RESULT,
+        Command.VIEW_BOOKINGS,
+    }
+)
 
 # Roles that read across the whole city whatever agency their account sits in (Art. 33).
 CITY_WIDE_READERS = frozenset({Role.SUPERVISOR, Role.AUDITOR})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from domain.application import Context
 from domain.services.audit import AuditService
+from domain.services.bookings import BookingService
 from domain.services.filings import FilingService
 from domain.services.personal_data import PersonalDataService
 from domain.services.staff import StaffService
@@ -16,6 +17,7 @@ class Services:
     def __init__(self, context: Context) -> None:
         self.context = context
         self.filings = FilingService(context)
+        self.bookings = BookingService(context)
         self.staff = StaffService(context)
         self.audit = AuditService(context)
         self.personal_data = PersonalDataService(context)

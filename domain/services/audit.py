@@ -10,11 +10,13 @@ from uuid import UUID
 
 from domain.actor import ROLE_NAMES_ZH, Actor, Role
 from domain.application import Context
+from domain.booking import Booking
 from domain.calendar import SHANGHAI
 from domain.errors import NotFound, NotPermitted
 from domain.filing import Filing
 from domain.permissions import Command, authorize
 from domain.sealing import is_sealed
+from domain.services.booking_base import booking_id
 from domain.services.filings import filing_id
 from domain.staff import StaffAccount
 
@@ -37,8 +39,23 @@ WHAT_ZH = {
     "Erased": "删除个人信息（销毁密钥）",
     "Started": "开始编号序列",
     "NumberTaken": "取号",
+    "CertificateRegistered": "登记备案凭证编号",
+    # Bookings of on-site inspections (网上预约, Art. 11-16)
+    "Requested": "提交预约",
+    "Forwarded": "转交承办科室（大队）",
+    "RejectedOutsideRemit": "不属本机构受理范围，告知向有管辖权机构预约",
+    "PermitIssuedOnCommitment": "告知承诺：当场作出许可",
+    "HandlersAssigned": "指派主办人、协办人",
+    "SlotOffered": "回复检查时间",
+    "InspectionRefused": "回复不予安排检查",
+    "SlotAccepted": "申请人确认检查时间",
+    "AnotherSlotRequested": "申请人要求另行安排检查时间",
+    "Cancelled": "申请人取消预约",
+    "HalfDayOpened": "开设检查时段",
+    "PlaceBooked": "占用检查名额",
+    "PlaceReleased": "释放检查名额",
 }
-# Who may read the history of what is not a filing case.
+# Who may read the history of what is not a case (a filing or a booking).
 AUDIT_ROLES = frozenset({Role.AUDITOR, Role.SYSTEM})
 _HIDDEN = {
     "originator_id",
@@ -82,11 +99,12 @@ class AuditService:
         self.ctx = context
 
     def resolve(self, key: str) -> UUID:
-        """A receipt number or an aggregate id."""
+        """A receipt number (BA… a filing, YY… a booking) or an aggregate id."""
         try:
             return UUID(key)
         except ValueError:
-            return filing_id(key.strip().upper())
+            receipt = key.strip().upper()
+            return booking_id(receipt) if receipt.startswith("YY") else filing_id(receipt)
 
     def history(self, actor: Actor, key: str) -> list[HistoryEntry]:
         aggregate_id = self.resolve(key)
@@ -94,12 +112,13 @@ class AuditService:
         if not events:
             raise NotFound("没有该事项的记录", f"no history for {key}")
         first = events[0]
-        if isinstance(first, Filing.Submitted):
-            # Always the filing's own agency: a case never goes unchecked for lack of one.
+        if isinstance(first, Filing.Submitted | Booking.Requested):
+            # Always the case's own agency: a case never goes unchecked for lack of one.
             authorize(actor, Command.VIEW_HISTORY, self.ctx.agencies, first.agency)
         else:
-            # Staff accounts (logins, lockouts), erasures and number sequences belong to no
-            # case of any agency: only the audit roles read them (Art. 27, 39).
+            # Staff accounts (logins, lockouts), erasures, number sequences, the certificate
+            # register and inspection slots belong to no case of any agency: only the audit
+            # roles read them (Art. 27, 39).
             authorize(actor, Command.VIEW_HISTORY, self.ctx.agencies)
             if actor.role not in AUDIT_ROLES:
                 raise NotPermitted(

@@ -3,23 +3,20 @@ select for inspection, record and approve the inspection result."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 from uuid import UUID
 
 from domain.actor import Actor
 from domain.application import Context, retrying
 from domain.calendar import to_shanghai_date
+from domain.certificate_index import CertificateIndex
 from domain.errors import InvalidInput, NotFound, StaleVersion
 from domain.filing import Filing, FilingKind, Material, NoticeItem, check_materials
 from domain.identifiers import validate_credit_code, validate_mobile
-from domain.numbering import NumberSequence, natural_id
+from domain.numbering import NumberSequence, natural_id, new_receipt_number
 from domain.permissions import Command, authorize
 from domain.text import required_text
 
-# Letters only after the date: no 0/O or 1/I to misread over the phone, and no digit run that
-# could look like a bank card or a phone number to the sanitiser.
-RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 REVIEW_WORKING_DAYS = 5  # Art. 9 / Administrative Licensing Law Art. 32
 
 
@@ -92,10 +89,7 @@ class FilingService:
 
         def attempt() -> str:
             stamp = self.ctx.stamp(actor)
-            day = to_shanghai_date(stamp["timestamp"])
-            receipt = f"BA{day:%Y%m%d}" + "".join(
-                secrets.choice(RECEIPT_ALPHABET) for _ in range(6)
-            )
+            receipt = new_receipt_number("BA", to_shanghai_date(stamp["timestamp"]))
             filing = Filing._create(
                 Filing.Submitted, id=filing_id(receipt), receipt_number=receipt, **fields, **stamp
             )
@@ -172,7 +166,15 @@ class FilingService:
             # Only incomplete materials need the review deadline (and so the calendar).
             deadline = self.review_deadline(filing) if filing.missing_required_items() else None
             filing.issue_certificate(number, deadline, **stamp)
-            self.ctx.save(sequence, filing)
+            # Registered with the certificate, so a booking resting on it finds the filing.
+            index = CertificateIndex._create(
+                CertificateIndex.CertificateRegistered,
+                id=CertificateIndex.create_id(number),
+                certificate_number=number,
+                filing_receipt_number=filing.receipt_number,
+                **stamp,
+            )
+            self.ctx.save(sequence, filing, index)
             return number
 
         result: str = retrying(5, attempt)

@@ -499,7 +499,7 @@ def test_a_filing_certified_inside_shows_up_outside_through_nats(
         assert case is not None
         assert case["certificate_number"] == number
         assert certificate is not None
-        assert certificate["receipt_number"] == receipt
+        assert certificate["certificate_number"] == number
         before, stored = public.queries.dump(), sink.stream_messages()
 
         assert outbound.resend(1) == stored  # the whole history again, through NATS
