@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api_internal import problems, routes_auth, routes_filings
+from api_internal import problems, routes_auth, routes_bookings, routes_filings
 from api_internal.deps import Backend
 from api_internal.middleware import RequestEnvelope
 
@@ -41,4 +41,5 @@ def create_app(backend: Backend) -> FastAPI:
 
     app.include_router(routes_auth.router)
     app.include_router(routes_filings.router)
+    app.include_router(routes_bookings.router)
     return app

@@ -17,6 +17,7 @@ from domain.calendar import WorkingDayCalendar
 from domain.errors import AuthenticationFailed
 from domain.sealing import Sealer
 from domain.services import Services
+from projections.internal.booking_queries import BookingQueries
 from projections.internal.projector import InternalProjector
 from projections.internal.queries import FilingQueries
 
@@ -25,6 +26,7 @@ from projections.internal.queries import FilingQueries
 class Backend:
     services: Services
     queries: FilingQueries
+    booking_queries: BookingQueries
     projector: InternalProjector
     sessions: SessionStore
     sealer: Sealer

@@ -7,9 +7,10 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 import structlog
-from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 
-from api_internal.deps import Backend, BackendDep, StaffDep
+from api_internal.common import ExpectedVersion, Receipt, caught_up, visible_agencies
+from api_internal.deps import BackendDep, StaffDep
 from api_internal.schemas import (
     CertificatePublic,
     FilingCreate,
@@ -22,59 +23,13 @@ from api_internal.schemas import (
     SupplementNoticeCreate,
     WithdrawalCreate,
 )
-from domain.actor import Actor
-from domain.errors import InvalidInput, NotFound
+from domain.errors import NotFound
 from domain.filing import CHECKLISTS, KIND_NAMES_ZH, Material, NoticeItem
-from domain.permissions import CITY_WIDE_READERS, Command, authorize, in_jurisdiction
+from domain.permissions import Command, authorize
 from domain.query_code import hash_query_code, new_query_code
 
 log = structlog.get_logger()
 router = APIRouter(prefix="/api/v1/filings", tags=["消防备案 filings"])
-# Receipt numbers are letters, digits and dashes; the history route also takes an aggregate
-# id (a UUID), which fits the same pattern. Anything else (a NUL, which PostgreSQL refuses in a
-# text parameter, a path, 4000 characters) is a 422 before it reaches a query.
-Receipt = Annotated[
-    str,
-    Path(
-        pattern=r"^[A-Za-z0-9-]{1,40}$", description="受理编号（历史也接受事项 id）receipt number"
-    ),
-]
-
-
-def expected_version(
-    if_match: Annotated[
-        str | None,
-        Header(description="可选：案件版本号（来自 ETag），不一致时返回 409，防止覆盖他人的修改"),
-    ] = None,
-) -> int | None:
-    """The case version from If-Match; the service compares it after authorising the actor."""
-    if if_match is None:
-        return None
-    try:
-        return int(if_match.strip().strip('"').removeprefix("W/").strip('"'))
-    except ValueError:
-        raise InvalidInput(
-            "If-Match 须为版本号", "If-Match must be a version", field="If-Match"
-        ) from None
-
-
-ExpectedVersion = Annotated[int | None, Depends(expected_version)]
-
-
-def _caught_up(backend: Backend) -> Backend:
-    # Read-your-writes: a query first brings the read models up to every saved command, so a
-    # clerk always sees what they just did (the background follower does the rest).
-    backend.projector.catch_up()
-    return backend
-
-
-def _visible_agencies(backend: Backend, actor: Actor) -> list[str] | None:
-    # Queries are authorised here, with the command side's own table and jurisdiction rule.
-    if actor.role in CITY_WIDE_READERS:
-        return None
-    return [
-        a.code for a in backend.agencies.all() if in_jurisdiction(actor, backend.agencies, a.code)
-    ]
 
 
 @router.get("/checklists", summary="各类备案的材料清单（补正通知按此逐项列明）")
@@ -100,8 +55,8 @@ def review_queue(
     actor: StaffDep, backend: BackendDep, overdue_only: Annotated[bool, Query()] = False
 ) -> dict[str, Any]:
     authorize(actor, Command.VIEW_FILINGS, backend.agencies)
-    items = _caught_up(backend).queries.review_queue(
-        _visible_agencies(backend, actor), backend.clock(), overdue_only
+    items = caught_up(backend).queries.review_queue(
+        visible_agencies(backend, actor), backend.clock(), overdue_only
     )
     return {
         "items": [asdict(i) for i in items],
@@ -114,7 +69,7 @@ def review_queue(
 def filing_detail(
     receipt_number: Receipt, actor: StaffDep, backend: BackendDep, response: Response
 ) -> dict[str, Any]:
-    row = _caught_up(backend).queries.filing(receipt_number.upper(), backend.clock())
+    row = caught_up(backend).queries.filing(receipt_number.upper(), backend.clock())
     if row is None:
         raise NotFound("备案不存在", "filing not found")
     authorize(actor, Command.VIEW_FILINGS, backend.agencies, row["agency"])

@@ -26,6 +26,7 @@ from domain.application import Context, FiregovApplication
 from domain.calendar import WorkingDayCalendar
 from domain.sealing import Sealer
 from domain.services import Services
+from projections.internal.booking_queries import BookingQueries
 from projections.internal.ledger import Ledger
 from projections.internal.projector import InternalProjector
 from projections.internal.queries import FilingQueries
@@ -63,6 +64,7 @@ class Platform:
     projector: InternalProjector
     ledger: Ledger
     queries: FilingQueries
+    booking_queries: BookingQueries
     sessions: SessionStore
     sealer: Sealer
     calendar: WorkingDayCalendar
@@ -123,6 +125,7 @@ def build_platform(
         projector=InternalProjector(app, views),
         ledger=Ledger(app, views, str(settings.hash_algorithm)),
         queries=FilingQueries(views, calendar),
+        booking_queries=BookingQueries(views, calendar),
         sessions=SessionStore(sessions_store, timedelta(minutes=settings.session_idle_minutes)),
         sealer=sealer,
         calendar=calendar,

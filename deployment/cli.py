@@ -157,6 +157,7 @@ def internal_app_of(built: Platform, settings: InternalSettings) -> Any:
         Backend(
             services=built.services,
             queries=built.queries,
+            booking_queries=built.booking_queries,
             projector=built.projector,
             sessions=built.sessions,
             sealer=built.sealer,

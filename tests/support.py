@@ -60,6 +60,7 @@ def backend_of(platform: Platform) -> Backend:
     return Backend(
         services=platform.services,
         queries=platform.queries,
+        booking_queries=platform.booking_queries,
         projector=platform.projector,
         sessions=platform.sessions,
         sealer=platform.sealer,

@@ -5,6 +5,9 @@ written in one transaction, with a compare-and-set on the position so that two p
 apply the same notification twice. ``rebuild`` drops the tables and replays from the start and
 gives the same rows as incremental processing.
 
+The filings (projections.internal.filings) and the bookings (projections.internal.bookings)
+read models share the tracking position and each batch's transaction.
+
 Nothing here needs the working-day calendar: deadlines are computed by the queries, so no event
 can stop the projector for want of a calendar year.
 """
@@ -12,12 +15,13 @@ can stop the projector for want of a calendar year.
 from __future__ import annotations
 
 import threading
+from types import ModuleType
 from typing import Any
 
 import structlog
 from eventsourcing.application import Application
 
-from projections.internal import filings
+from projections.internal import bookings, filings
 from projections.store import Tx, ViewStore
 
 log = structlog.get_logger()
@@ -25,6 +29,21 @@ NAME = "internal_views"
 TRACKING = (
     "CREATE TABLE IF NOT EXISTS view_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
 )
+
+
+# Each read model: the topic prefix of its events, its module (SCHEMA, TABLES, project,
+# history_row), its row table and its history table.
+MODELS: list[tuple[str, ModuleType, str, str]] = [
+    ("firegov:Filing.", filings, "view_filings", "view_filing_history"),
+    (bookings.TOPIC_PREFIX, bookings, "view_bookings", "view_booking_history"),
+]
+
+
+def _model(topic: str) -> tuple[ModuleType, str, str] | None:
+    for prefix, module, table, history in MODELS:
+        if topic.startswith(prefix):
+            return module, table, history
+    return None
 
 
 def _upsert(tx: Tx, table: str, row: dict[str, Any], key: str) -> None:
@@ -50,8 +69,9 @@ class InternalProjector:
     @staticmethod
     def _create_schema(tx: Tx) -> None:
         tx.execute(TRACKING)
-        for statement in filings.SCHEMA:
-            tx.execute(statement)
+        for _, module, _, _ in MODELS:
+            for statement in module.SCHEMA:
+                tx.execute(statement)
         tx.execute(
             "INSERT INTO view_tracking (name, position) VALUES (?, 0)"
             " ON CONFLICT (name) DO NOTHING",
@@ -85,18 +105,25 @@ class InternalProjector:
             if moved != 1:
                 return batch_size  # another projector took this batch; read again
             for notification in notifications:
-                if not notification.topic.startswith("firegov:Filing."):
+                model = _model(notification.topic)
+                if model is None:
                     continue
                 event = self.app.mapper.to_domain_event(notification)
-                self._apply(tx, event, notification.id)
+                self._apply(tx, *model, event, notification.id)
         return len(notifications)
 
-    def _apply(self, tx: Tx, event: Any, position: int) -> None:
-        row = tx.fetchone("SELECT * FROM view_filings WHERE id = ?", [str(event.originator_id)])
-        _upsert(tx, "view_filings", filings.project(row, event), "id")
-        history = filings.history_row(event, position)
+    @staticmethod
+    def _apply(
+        tx: Tx, module: ModuleType, table: str, history_table: str, event: Any, position: int
+    ) -> None:
+        row = tx.fetchone(
+            f"SELECT * FROM {table} WHERE id = ?",  # noqa: S608 - fixed identifiers
+            [str(event.originator_id)],
+        )
+        _upsert(tx, table, module.project(row, event), "id")
+        history = module.history_row(event, position)
         tx.execute(
-            f"INSERT INTO view_filing_history ({', '.join(history)}) "  # noqa: S608
+            f"INSERT INTO {history_table} ({', '.join(history)}) "  # noqa: S608
             f"VALUES ({', '.join('?' for _ in history)})",
             list(history.values()),
         )
@@ -108,8 +135,9 @@ class InternalProjector:
         reading meanwhile sees the old tables or the new empty ones, never no table at all.
         """
         with self.store.transaction() as tx:
-            for table in filings.TABLES:
-                tx.execute(f"DROP TABLE IF EXISTS {table}")
+            for _, module, _, _ in MODELS:
+                for table in module.TABLES:
+                    tx.execute(f"DROP TABLE IF EXISTS {table}")
             self._create_schema(tx)
             tx.execute("UPDATE view_tracking SET position = 0 WHERE name = ?", [NAME])
         return self.catch_up()

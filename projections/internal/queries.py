@@ -49,7 +49,7 @@ class QueueItem:
     deadline_note: str | None
 
 
-def _shanghai(iso: str) -> str:
+def shanghai_iso(iso: str) -> str:
     return datetime.fromisoformat(iso).astimezone(SHANGHAI).isoformat(timespec="seconds")
 
 
@@ -68,7 +68,7 @@ class FilingQueries:
         except CalendarNotCovered as missing:
             return Deadline(None, None, False, True, f"{missing.message_zh} / {missing.message_en}")
         overdue = self.calendar.is_overdue(now, deadline)
-        return Deadline(_shanghai(deadline.isoformat()), left, overdue, False, None)
+        return Deadline(shanghai_iso(deadline.isoformat()), left, overdue, False, None)
 
     def review_queue(
         self, agencies: Collection[str] | None, now: datetime, overdue_only: bool = False
@@ -96,7 +96,7 @@ class FilingQueries:
                 organisation_name=row["organisation_name"],
                 project_name=row["project_name"],
                 district=row["district"],
-                received_at=_shanghai(row["received_at"]),
+                received_at=shanghai_iso(row["received_at"]),
                 deadline=deadline.deadline,
                 working_days_left=deadline.working_days_left,
                 overdue=deadline.overdue,
@@ -120,7 +120,7 @@ class FilingQueries:
         for key in ("materials", "last_notice", "result"):
             row[key] = orjson.loads(row[key]) if row[key] else None
         for key in ("submitted_at", "received_at", "updated_at"):
-            row[key] = _shanghai(row[key])
+            row[key] = shanghai_iso(row[key])
         row["status_zh"] = STATUS_NAMES_ZH[FilingStatus(row["status"])]
         row["review_deadline"] = deadline.deadline if deadline else None
         if deadline is not None:
@@ -137,7 +137,7 @@ class FilingQueries:
                 [filing_id],
             )
         for row in rows:
-            row["at"] = _shanghai(row["at"])
+            row["at"] = shanghai_iso(row["at"])
         return rows
 
     def rows(self) -> list[dict[str, Any]]:

@@ -26,9 +26,12 @@ from deployment.bootstrap import Platform
 from domain.actor import Actor, Role
 from domain.calendar import SHANGHAI
 from domain.filing import NoticeItem
+from domain.services.booking_base import booking_id
 from domain.services.filings import filing_id
 from projections.internal.projector import InternalProjector
 from projections.store import PostgresViewStore, SqliteViewStore, Tx, ViewStore
+from tests.booking_support import booking_input
+from tests.booking_support import staff as booking_staff
 from tests.support import Clock, filing_input, make_platform, materials, settings_for
 
 JINSHUI_WINDOW = Actor("window-jinshui", Role.WINDOW_CLERK, "zz-jinshui")
@@ -154,6 +157,51 @@ def test_rebuilding_from_the_start_gives_the_rows_incremental_catching_up_gave(
     assert position == platform.app.recorder.max_notification_id()
     assert platform.queries.rows() == rows
     assert history_rows(platform) == history
+
+
+def booking_flow(platform: Platform, clock: Clock, after_each: Callable[[], object]) -> int:
+    """Bookings in every state the queues know, an hour apart; their number of events."""
+    bookings = platform.services.bookings
+    chief = booking_staff(platform.services, "rebuild-head", "zz-jinshui", Role.DEPT_HEAD)
+    main = booking_staff(platform.services, "rebuild-handler", "zz-jinshui")
+    received = [bookings.request(JINSHUI_WINDOW, **booking_input()) for _ in range(5)]
+    rejected = bookings.request(
+        JINSHUI_WINDOW, **booking_input(district="二七区", agency="zz-jinshui")
+    )
+    commands: list[Callable[[], object]] = [
+        lambda: bookings.reject(JINSHUI_WINDOW, rejected),
+        *(lambda r=r: bookings.forward(JINSHUI_WINDOW, r, "防火监督科") for r in received[1:]),
+        *(lambda r=r: bookings.assign(chief, r, main.actor_id) for r in received[2:]),
+        lambda: bookings.reply_with_refusal(main, received[2], "不具备检查条件"),
+        lambda: bookings.reply_with_slot(main, received[3], "2026-11-27", "am"),
+        lambda: bookings.reply_with_slot(main, received[4], "2026-11-27", "pm"),
+        lambda: bookings.request_another_slot(JINSHUI_WINDOW, received[3]),
+        lambda: bookings.accept_slot(JINSHUI_WINDOW, received[4]),
+    ]
+    for command in commands:
+        command()
+        clock.advance(hours=1)
+        after_each()
+    return sum(len(list(platform.app.events.get(booking_id(r)))) for r in [*received, rejected])
+
+
+def test_rebuilding_gives_the_booking_rows_and_history_too(
+    platform: Platform, clock: Clock
+) -> None:
+    events = booking_flow(platform, clock, after_each=platform.projector.catch_up)
+    rows = platform.booking_queries.rows()
+    with platform.views.transaction() as tx:
+        history = tx.fetchall("SELECT * FROM view_booking_history ORDER BY position")
+    assert {row["status"] for row in rows} == {
+        "received", "rejected", "forwarded", "refused", "assigned", "scheduled",
+    }  # fmt: skip
+    assert len(history) == events
+
+    platform.projector.rebuild()
+
+    assert platform.booking_queries.rows() == rows
+    with platform.views.transaction() as tx:
+        assert tx.fetchall("SELECT * FROM view_booking_history ORDER BY position") == history
 
 
 def test_catching_up_again_applies_nothing_twice(platform: Platform, clock: Clock) -> None:
