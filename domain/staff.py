@@ -111,6 +111,7 @@ class StaffAccount(Aggregate):
         self.totp_secret: str | None = None  # sealed
         self.failures = 0
         self.locked_until: datetime | None = None
+        self.last_totp_step: int | None = None  # a one-time code is good for one login only
 
     @staticmethod
     def create_id(username: str) -> UUID:
@@ -139,15 +140,18 @@ class StaffAccount(Aggregate):
         def apply(self, aggregate: StaffAccount) -> None:
             aggregate.totp_secret = self.totp_secret
 
-    def record_login(self, **by: Any) -> None:
-        self.trigger_event(self.LoggedIn, **by)
+    def record_login(self, totp_step: int | None, **by: Any) -> None:
+        self.trigger_event(self.LoggedIn, totp_step=totp_step, **by)
 
     class LoggedIn(StaffEvent):
         TOPIC = "firegov:StaffAccount.LoggedIn"
+        totp_step: int | None  # the time step of the one-time code used, if any
 
         def apply(self, aggregate: StaffAccount) -> None:
             aggregate.failures = 0
             aggregate.locked_until = None
+            if self.totp_step is not None:
+                aggregate.last_totp_step = self.totp_step
 
     def record_failed_login(
         self, reason: str, max_failures: int, lockout: timedelta, **by: Any

@@ -7,7 +7,9 @@ failures on the account itself, so a lockout is part of the audit trail.
 from __future__ import annotations
 
 import contextlib
+import hmac
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 import pyotp
@@ -47,6 +49,16 @@ class AccountInfo:
 
 # Enough for a burst of parallel guesses at one account (retrying() spreads them out).
 FAILURE_RECORDING_ATTEMPTS = 20
+
+
+def matching_step(secret: str, code: str, now: datetime) -> int | None:
+    """The 30-second step (now, or one either side for clock drift) whose code ``code`` is."""
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    for step in (current - 1, current, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
 
 
 def _refused(code: str = "authentication_failed") -> AuthenticationFailed:
@@ -166,7 +178,7 @@ class StaffService:
                 code="account_locked",
                 locked_until=account.locked_until.isoformat() if account.locked_until else None,
             )
-        reason = None
+        reason, step = None, None
         if not account.verify_password(password):
             reason = "wrong_password"
         elif account.needs_second_factor:
@@ -180,8 +192,10 @@ class StaffService:
             if secret is None or secret == ERASED:
                 # The account's key was erased: no code can match, the login fails like one.
                 reason = "second_factor_erased"
-            elif not pyotp.TOTP(secret).verify(one_time_code.strip(), for_time=now, valid_window=1):
+            elif (step := matching_step(secret, one_time_code.strip(), now)) is None:
                 reason = "wrong_one_time_code"
+            elif account.last_totp_step is not None and step <= account.last_totp_step:
+                reason = "one_time_code_reused"  # a code seen once (e.g. over a shoulder)
         if reason is not None:
             self._record_failure(account_id, reason)
             raise _refused()
@@ -193,6 +207,6 @@ class StaffService:
             raise InvalidInput(
                 "账号没有该角色", "the account does not hold that role", field="role"
             )
-        account.record_login(**self.ctx.stamp(Actor(str(account.id), acting, account.agency)))
+        account.record_login(step, **self.ctx.stamp(Actor(str(account.id), acting, account.agency)))
         self.ctx.save(account)
         return Actor(str(account.id), acting, account.agency)

@@ -252,6 +252,31 @@ def test_an_approver_whose_key_was_erased_fails_the_second_factor_and_it_is_reco
     assert failures == ["second_factor_erased"]
 
 
+def test_a_one_time_code_opens_one_login_only(
+    platform: Platform, client: TestClient, clock: Clock
+) -> None:
+    """A code seen once (over a shoulder, in a proxy log) cannot be used again in its window."""
+    approver, secret = open_account(platform, "leader", Role.APPROVER, "zz")
+    assert secret is not None
+    code = pyotp.TOTP(secret).at(clock.now)
+
+    first = attempt(client, "leader", PASSWORD, code)
+    clock.advance(seconds=10)
+    again = attempt(client, "leader", PASSWORD, code)
+    clock.advance(seconds=30)
+    next_code = attempt(client, "leader", PASSWORD, pyotp.TOTP(secret).at(clock.now))
+
+    assert first.status_code == 200
+    assert_problem(again, 401, "authentication_failed")
+    assert next_code.status_code == 200
+    failures = [
+        e.details["reason"]
+        for e in platform.services.audit.history(AUDIT, approver.actor_id)
+        if e.event == "LoginFailed"
+    ]
+    assert failures == ["one_time_code_reused"]
+
+
 def test_a_window_clerk_logs_in_without_a_one_time_code(
     platform: Platform, client: TestClient
 ) -> None:
