@@ -50,6 +50,13 @@ def hash_password(password: str) -> str:
 _UNKNOWN_USER_HASH = _hasher.hash("no such account, no such password")
 
 
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
 def spend_verification_time(password: str) -> None:
     """Verify against a fixed hash, so an unknown username answers as slowly as a known one."""
     with contextlib.suppress(VerificationError):
@@ -90,7 +97,7 @@ class StaffAccount(Aggregate):
         display_name: str
         agency: str
         roles: list[str]
-        password_hash: str
+        password_hash: str  # sealed with the account's own key, like the TOTP secret
 
     def __init__(
         self,
@@ -123,12 +130,6 @@ class StaffAccount(Aggregate):
 
     def is_locked(self, now: datetime) -> bool:
         return self.locked_until is not None and now < self.locked_until
-
-    def verify_password(self, password: str) -> bool:
-        try:
-            return _hasher.verify(self.password_hash, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return False
 
     def enrol_second_factor(self, sealed_secret: str, **by: Any) -> None:
         self.trigger_event(self.SecondFactorEnrolled, totp_secret=sealed_secret, **by)

@@ -27,6 +27,7 @@ from domain.staff import (
     check_roles,
     hash_password,
     spend_verification_time,
+    verify_password,
 )
 from domain.text import required_text
 
@@ -98,14 +99,18 @@ class StaffService:
         check_password_policy(password, username)
         agency_code = self.ctx.agencies.get(agency).code
         stamp = self.ctx.stamp(actor)
+        account_id = StaffAccount.create_id(username)
+        # Sealed, so that erasing the account's key also erases every hash it ever had: events
+        # are kept for ever, and an old hash is an offline guessing target.
+        sealed_hash = self.ctx.sealer.seal(self._subject(account_id), hash_password(password))
         account = StaffAccount._create(
             StaffAccount.Opened,
-            id=StaffAccount.create_id(username),
+            id=account_id,
             username=username,
             display_name=required_text(display_name, "display_name", "姓名", 50),
             agency=agency_code,
             roles=[str(r) for r in role_list],
-            password_hash=hash_password(password),
+            password_hash=sealed_hash,
             **stamp,
         )
         secret = None
@@ -179,7 +184,10 @@ class StaffService:
                 locked_until=account.locked_until.isoformat() if account.locked_until else None,
             )
         reason, step = None, None
-        if not account.verify_password(password):
+        password_hash = self.ctx.sealer.open(account.password_hash)
+        if password_hash == ERASED:  # the account's key was erased: nobody can log in
+            reason = "credentials_erased"
+        elif not verify_password(password_hash, password):
             reason = "wrong_password"
         elif account.needs_second_factor:
             if not one_time_code:

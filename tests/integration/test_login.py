@@ -232,7 +232,7 @@ def test_administrators_and_approvers_log_in_only_with_their_one_time_code(
     assert history[-1].event == "LoggedIn"
 
 
-def test_an_approver_whose_key_was_erased_fails_the_second_factor_and_it_is_recorded(
+def test_an_approver_whose_key_was_erased_can_no_longer_log_in_and_it_is_recorded(
     platform: Platform, client: TestClient, clock: Clock
 ) -> None:
     approver, secret = open_account(platform, "leader", Role.APPROVER, "zz")
@@ -249,7 +249,7 @@ def test_an_approver_whose_key_was_erased_fails_the_second_factor_and_it_is_reco
         for e in platform.services.audit.history(AUDIT, approver.actor_id)
         if e.event == "LoginFailed"
     ]
-    assert failures == ["second_factor_erased"]
+    assert failures == ["credentials_erased"]  # the password hash was sealed with that key
 
 
 def test_a_one_time_code_opens_one_login_only(
