@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api_public import problems, routes
+from api_public import problems, routes, routes_intake
 from api_public.routes import PublicBackend
 
 DESCRIPTION = """
@@ -51,4 +51,5 @@ def create_public_app(backend: PublicBackend) -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(routes.router)
+    app.include_router(routes_intake.router)
     return app

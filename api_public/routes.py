@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from api_public.problems import PublicProblem
 from api_public.ratelimit import RateLimiter
 from bridge.contract.query_code import verify_query_code
+from bridge.intake.public import PublicIntake
 from projections.public.queries import PublicQueries
 from projections.public.views import STATUS_NAMES_ZH, STEP_NAMES_ZH
 
@@ -25,6 +26,8 @@ class PublicBackend:
     queries: PublicQueries
     requests: RateLimiter  # every request, per client address
     code_attempts: RateLimiter  # query-code checks, per client address
+    intake: PublicIntake | None = None  # None: this installation takes no submissions
+    submissions: RateLimiter | None = None  # submissions, per client address
 
 
 def backend(request: Request) -> PublicBackend:
@@ -77,6 +80,11 @@ def track_case(
     if x_query_code is not None:
         limited(backend.code_attempts, client(request))
     if case is None:
+        pending = (
+            backend.intake.pending(receipt_number.strip().upper()[:32]) if backend.intake else None
+        )
+        if pending is not None:
+            return pending_summary(pending, x_query_code)
         raise PublicProblem(
             404,
             "case_not_found",
@@ -130,6 +138,27 @@ def track_case(
             )
         }
     return summary
+
+
+def pending_summary(pending: dict[str, Any], code: str | None) -> dict[str, Any]:
+    """A submission the public side holds until the bridge brings the real case."""
+    if code is not None and not verify_query_code(code, pending["query_code_hash"]):
+        raise PublicProblem(
+            403,
+            "wrong_query_code",
+            "查询码不正确，请核对受理回执上的查询码",
+            "the query code does not match this receipt number",
+            field="X-Query-Code",
+        )
+    return {
+        "receipt_number": pending["receipt_number"],
+        "status": "submitted",
+        "status_zh": "已提交，等待内网接收",
+        "status_en": "received, waiting for the internal side",
+        "submitted_at": pending["submitted_at"],
+        "details_shown": False,
+        "timeline": [],
+    }
 
 
 @router.get(

@@ -195,6 +195,7 @@ def run() -> None:
     from api_public.app import create_public_app
     from deployment.demo import is_seeded
     from deployment.sides import (
+        build_importer,
         build_outbound,
         build_public,
         embedded_public_settings,
@@ -209,6 +210,7 @@ def run() -> None:
         outbound = build_outbound(built, settings)
         public_settings = embedded_public_settings(settings)
         public = build_public(public_settings)
+        importer = build_importer(built, settings)
         try:
             outbound.step()
             while public.receiver.receive():
@@ -226,6 +228,7 @@ def run() -> None:
                     *internal_loops(built),
                     follow(outbound.step, "outbound", settings.poll_seconds),
                     follow(public.receiver.receive, "receiver", public_settings.poll_seconds),
+                    follow(importer.step, "intake", settings.poll_seconds),
                 ],
             )
         finally:
@@ -236,11 +239,14 @@ def run() -> None:
 def internal_serve() -> None:
     """运行内网工作人员接口 Serve the staff API (no demo data)."""
     settings = load_internal_settings()
+    from deployment.sides import build_importer
+
     with platform() as built:
         typer.echo(f"内网工作人员接口 Staff API: http://{settings.host}:{settings.port}/docs")
+        importer = build_importer(built, settings)
         serve_all(
             [(internal_app_of(built, settings), settings.host, settings.port)],
-            internal_loops(built),
+            [*internal_loops(built), follow(importer.step, "intake", settings.poll_seconds)],
         )
 
 

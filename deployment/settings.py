@@ -146,6 +146,21 @@ class InternalSettings(BaseSettings):
     nats_credentials: Path | None = Field(
         default=None, description="NATS credentials file of the internal side's user."
     )
+    intake_dir: Path | None = Field(
+        default=None,
+        description="Inbox of the intake ferry (records of public submissions). Unset: "
+        "data_dir/ferry-intake (shared with the public side in the embedded setup).",
+    )
+    intake_uploads_dir: Path | None = Field(
+        default=None,
+        description="Where the public side stored the uploaded files, read by the importer. "
+        "Unset: data_dir/public/uploads (the embedded public side's directory).",
+    )
+    intake_max_file_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1,
+        description="The importer refuses a file larger than this (checked again on import).",
+    )
 
     @field_validator("master_key")
     @classmethod
@@ -170,6 +185,18 @@ class InternalSettings(BaseSettings):
     @property
     def ferry_outbox(self) -> Path:
         return self.ferry_dir or self.data_dir / "ferry"
+
+    @property
+    def intake_inbox(self) -> Path:
+        return self.intake_dir or self.data_dir / "ferry-intake"
+
+    @property
+    def intake_uploads(self) -> Path:
+        return self.intake_uploads_dir or self.data_dir / "public" / "uploads"
+
+    @property
+    def documents_dir(self) -> Path:
+        return self.internal_dir / "documents"
 
     @property
     def signing_key_path(self) -> Path:
@@ -240,6 +267,29 @@ class PublicSettings(BaseSettings):
     log_json: bool | None = Field(
         default=None, description="Log as JSON lines. Unset: JSON when stderr is not a terminal."
     )
+    intake_dir: Path = Field(
+        default=Path("var/ferry-intake"),
+        description="Outbox of the intake ferry: one inert record per accepted submission.",
+    )
+    uploads_dir: Path | None = Field(
+        default=None,
+        description="Where accepted files are stored by content hash. Unset: data_dir/uploads.",
+    )
+    max_file_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1, description="Largest uploaded file accepted (bytes)."
+    )
+    max_submission_bytes: int = Field(
+        default=100 * 1024 * 1024,
+        ge=1,
+        description="Largest total of the files of one submission accepted (bytes).",
+    )
+    submissions_per_minute: int = Field(
+        default=5, ge=1, description="Submissions per minute per client address (then 429)."
+    )
+
+    @property
+    def uploads(self) -> Path:
+        return self.uploads_dir or self.data_dir / "uploads"
 
 
 def load_public_settings() -> PublicSettings:

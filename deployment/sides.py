@@ -14,11 +14,13 @@ from api_public.ratelimit import RateLimiter
 from api_public.routes import PublicBackend
 from bridge.allow_list import RecentAggregates, Sources
 from bridge.contract.envelope import load_verify_key
+from bridge.intake.importer import IntakeImporter
+from bridge.intake.public import PublicIntake
 from bridge.keys import create_key_pair, load_signing_key
 from bridge.outbound import Checkpoints, LedgerHead, OutboundBridge
 from bridge.receiver import Receiver
 from bridge.transports.base import BatchSink, BatchSource
-from bridge.transports.ferry import FerrySink, FerrySource
+from bridge.transports.ferry import FerrySink, FerrySource, IntakeDrop, IntakeInbox
 from deployment.bootstrap import Platform
 from deployment.settings import InternalSettings, PublicSettings, Transport
 from projections.public.queries import PublicQueries
@@ -121,10 +123,20 @@ def build_public(
         clock,
     )
     queries = PublicQueries(store)
+    intake = PublicIntake(
+        store,
+        settings.uploads,
+        IntakeDrop(settings.intake_dir),
+        settings.max_file_bytes,
+        settings.max_submission_bytes,
+        clock,
+    )
     backend = PublicBackend(
         queries=queries,
         requests=RateLimiter(settings.rate_limit_per_minute),
         code_attempts=RateLimiter(settings.query_code_attempts_per_minute),
+        intake=intake,
+        submissions=RateLimiter(settings.submissions_per_minute),
     )
     return PublicSide(settings, store, receiver, queries, backend, closers)
 
@@ -137,4 +149,20 @@ def embedded_public_settings(settings: InternalSettings) -> PublicSettings:
         verify_key_file=settings.verify_key_path,
         hash_algorithm=settings.hash_algorithm,
         poll_seconds=settings.poll_seconds,
+        intake_dir=settings.intake_inbox,
+        uploads_dir=settings.intake_uploads,
+    )
+
+
+def build_importer(platform: Platform, settings: InternalSettings) -> IntakeImporter:
+    """The internal half of intake, over the intake ferry (NATS intake is not built yet)."""
+    return IntakeImporter(
+        filings=platform.services.filings,
+        agencies=platform.agencies,
+        store=platform.views,
+        inbox=IntakeInbox(settings.intake_inbox),
+        uploads=settings.intake_uploads,
+        documents=settings.documents_dir,
+        max_file_bytes=settings.intake_max_file_bytes,
+        clock=platform.services.context.clock,
     )

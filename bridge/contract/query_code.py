@@ -7,6 +7,8 @@ import base64
 import binascii
 import hashlib
 import hmac
+import os
+import secrets
 
 # A stored hash cannot make the public side spend more than this (and stays within what
 # hashlib.scrypt accepts without raising its memory limit).
@@ -31,3 +33,22 @@ def verify_query_code(code: str, stored: str) -> bool:
     except ValueError:  # n not a power of two, and the like
         return False
     return hmac.compare_digest(actual, expected)
+
+
+# Issuing codes on the public side (intake). The domain issues codes at the window with
+# ``domain.query_code``; the domain may not import the bridge, so these few lines are kept
+# twice and a unit test asserts both copies agree.
+ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over the phone
+LENGTH = 10  # 50 bits
+N, R, P = 2**10, 8, 1
+
+
+def new_query_code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+
+
+def hash_query_code(code: str) -> str:
+    salt = os.urandom(16)
+    digest = hashlib.scrypt(code.strip().upper().encode(), salt=salt, n=N, r=R, p=P, dklen=32)
+    encoded = [base64.b64encode(part).decode() for part in (salt, digest)]
+    return f"scrypt${N}${R}${P}${encoded[0]}${encoded[1]}"

@@ -102,3 +102,40 @@ def _alive(temporary_name: str) -> bool:
     except PermissionError:
         return True  # someone else's live process
     return True
+
+
+# -- intake: the same ferry in the other direction (public side -> internal side) -------------
+# One file per submission, named by its receipt number: ``BA20260105ABCDEF.intake``. Writing
+# the same record again (a resend) replaces it with identical bytes; the importer's own table
+# says which receipts it has imported, so a record delivered twice is imported once.
+INTAKE_NAME = re.compile(r"^([A-Z]{2}\d{8}[A-Z]{6})\.intake$")
+
+
+class IntakeDrop:
+    """The public side's end: it can only put inert records into the directory."""
+
+    def __init__(self, outbox: Path) -> None:
+        self.outbox = outbox
+        outbox.mkdir(parents=True, exist_ok=True)
+
+    def put(self, receipt_number: str, data: bytes) -> None:
+        if not INTAKE_NAME.match(f"{receipt_number}.intake"):
+            raise ValueError(f"not a receipt number: {receipt_number!r}")
+        _write_atomically(self.outbox / f"{receipt_number}.intake", data)
+
+
+class IntakeInbox:
+    """The internal side's end: the records that arrived, oldest name first."""
+
+    def __init__(self, inbox: Path) -> None:
+        self.inbox = inbox
+        inbox.mkdir(parents=True, exist_ok=True)
+
+    def records(self) -> Iterator[tuple[str, bytes]]:
+        names = sorted(e.name for e in os.scandir(self.inbox) if INTAKE_NAME.match(e.name))
+        for name in names:
+            try:
+                data = (self.inbox / name).read_bytes()
+            except FileNotFoundError:  # archived meanwhile
+                continue
+            yield name.removesuffix(".intake"), data

@@ -47,8 +47,13 @@ class FilingService:
         agency: str | None = None,
         channel: str = "window",
         query_code_hash: str = "",
+        receipt_number: str | None = None,
     ) -> str:
-        """Record a filing; returns its receipt number. The agency defaults to the competent one."""
+        """Record a filing; returns its receipt number. The agency defaults to the competent one.
+
+        Intake passes the ``receipt_number`` the public side issued: the filing's id derives
+        from it, so submitting the same receipt twice conflicts (ConcurrentChange) instead of
+        making a second case."""
         try:
             filing_kind = FilingKind(kind)
         except ValueError:
@@ -89,14 +94,16 @@ class FilingService:
 
         def attempt() -> str:
             stamp = self.ctx.stamp(actor)
-            receipt = new_receipt_number("BA", to_shanghai_date(stamp["timestamp"]))
+            receipt = receipt_number or new_receipt_number(
+                "BA", to_shanghai_date(stamp["timestamp"])
+            )
             filing = Filing._create(
                 Filing.Submitted, id=filing_id(receipt), receipt_number=receipt, **fields, **stamp
             )
             self.ctx.save(filing)
             return receipt
 
-        result: str = retrying(3, attempt)
+        result: str = attempt() if receipt_number else retrying(3, attempt)
         return result
 
     def review_deadline(self, filing: Filing) -> Any:

@@ -35,6 +35,10 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "projections.public": frozenset({"bridge.contract", "projections.store"}),
     "bridge": frozenset({"bridge", "domain", "projections.store"}),  # outbound, intake import
     "bridge.contract": frozenset(),  # the versioned public schemas: nothing of the project
+    # The public half of intake runs on the public side: never the domain.
+    "bridge.intake.public": frozenset(
+        {"bridge.contract", "bridge.transports", "projections.store"}
+    ),
     "bridge.transports": frozenset(),  # both sides use them: nothing of the project
     "bridge.receiver": frozenset(
         {"bridge.contract", "bridge.transports", "projections.public", "projections.store"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from bridge.contract.query_code import verify_query_code
 from domain.query_code import ALPHABET, LENGTH, hash_query_code, new_query_code
 
@@ -42,3 +44,24 @@ def test_a_stored_hash_cannot_make_the_public_side_work_hard_or_fail() -> None:
     _, n, r, p, salt, digest = hash_query_code(code).split("$")
     for cost in ((2**15, r, p), (n, 64, p), (n, r, 16), (3000, r, p), (1, r, p)):
         assert not verify_query_code(code, "$".join(["scrypt", *map(str, cost), salt, digest]))
+
+
+def test_the_public_sides_copies_of_the_generators_agree_with_the_domains() -> None:
+    # The domain may not import the bridge, nor the public side the domain: the few lines that
+    # issue query codes and receipt numbers are kept twice and must stay equal.
+    from bridge.contract import intake, query_code
+    from domain import numbering
+    from domain import query_code as domain_codes
+
+    assert (query_code.ALPHABET, query_code.LENGTH) == (ALPHABET, LENGTH)
+    assert (query_code.N, query_code.R, query_code.P) == (
+        domain_codes.N,
+        domain_codes.R,
+        domain_codes.P,
+    )
+    assert intake.RECEIPT_ALPHABET == numbering.RECEIPT_ALPHABET
+    code = query_code.new_query_code()
+    assert len(code) == LENGTH
+    assert set(code) <= set(ALPHABET)
+    assert verify_query_code(code, query_code.hash_query_code(code))
+    assert intake.RECEIPT.match(intake.new_receipt_number(date(2026, 1, 5)))
