@@ -74,7 +74,7 @@ def install(app: FastAPI) -> None:
         return problem(
             422,
             "validation_failed",
-            "查询条件不符合要求，请检查标出的字段",
+            "提交的数据不符合要求，请检查标出的字段",
             "the request does not validate; see errors",
             errors=errors,
         )
