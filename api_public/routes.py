@@ -84,7 +84,8 @@ def track_case(
             backend.intake.pending(receipt_number.strip().upper()[:32]) if backend.intake else None
         )
         if pending is not None:
-            return pending_summary(pending, x_query_code)
+            refused = backend.queries.quarantine(pending["receipt_number"])
+            return pending_summary(pending, x_query_code, refused)
         raise PublicProblem(
             404,
             "case_not_found",
@@ -140,8 +141,11 @@ def track_case(
     return summary
 
 
-def pending_summary(pending: dict[str, Any], code: str | None) -> dict[str, Any]:
-    """A submission the public side holds until the bridge brings the real case."""
+def pending_summary(
+    pending: dict[str, Any], code: str | None, refused: dict[str, Any] | None
+) -> dict[str, Any]:
+    """A submission the public side holds until the bridge brings the real case, or the
+    reason the internal side did not take it in (shown in full with the query code)."""
     if code is not None and not verify_query_code(code, pending["query_code_hash"]):
         raise PublicProblem(
             403,
@@ -150,15 +154,30 @@ def pending_summary(pending: dict[str, Any], code: str | None) -> dict[str, Any]
             "the query code does not match this receipt number",
             field="X-Query-Code",
         )
-    return {
+    summary: dict[str, Any] = {
         "receipt_number": pending["receipt_number"],
         "status": "submitted",
         "status_zh": "已提交，等待内网接收",
         "status_en": "received, waiting for the internal side",
         "submitted_at": pending["submitted_at"],
-        "details_shown": False,
+        "details_shown": code is not None,
         "timeline": [],
     }
+    if refused is not None:
+        summary |= {
+            "status": "quarantined",
+            "status_zh": "未通过接收检查，请按原因修改后重新提交",
+            "status_en": "not taken in: correct what the reason names and submit again",
+            "quarantined_at": refused["quarantined_at"],
+        }
+        if code is not None:
+            summary["reason"] = {
+                "code": refused["code"],
+                "field": refused["field"] or None,
+                "message_zh": refused["reason_zh"],
+                "message_en": refused["reason_en"],
+            }
+    return summary
 
 
 @router.get(

@@ -20,6 +20,7 @@ from bridge.sanitise import mask
 from domain.agencies import AgencyDirectory
 from domain.calendar import SHANGHAI, CalendarNotCovered, WorkingDayCalendar
 from domain.filing import CHECKLISTS, Filing, FilingKind
+from domain.quarantine import QuarantinedSubmission
 from domain.services.filings import REVIEW_WORKING_DAYS
 
 PublicEvent = tuple[str, dict[str, Any]]
@@ -247,6 +248,24 @@ def result_published(
     ]
 
 
+def quarantined(event: QuarantinedSubmission.Quarantined, sources: Sources) -> list[PublicEvent]:
+    """The applicant learns why their submission was not taken in (the system's own words,
+    masked all the same: a field name or value typed by the applicant may be quoted)."""
+    return [
+        (
+            "intake.quarantined.v1",
+            {
+                "receipt_number": event.receipt_number,
+                "quarantined_at": at(event.timestamp),
+                "code": event.code,
+                "field": event.field,
+                "reason_zh": mask(event.reason_zh),
+                "reason_en": mask(event.reason_en),
+            },
+        )
+    ]
+
+
 Translation = Callable[[Any, Sources], list[PublicEvent]]
 ALLOW_LIST: dict[tuple[str, int], Translation] = {
     ("firegov:Filing.Submitted", 1): received,
@@ -258,6 +277,7 @@ ALLOW_LIST: dict[tuple[str, int], Translation] = {
     ("firegov:Filing.SelectedForInspection", 1): selected,
     ("firegov:Filing.ResultApprovedForPublication", 1): result_published,
     ("firegov:Filing.CertificateRevoked", 1): certificate_revoked,
+    ("firegov:QuarantinedSubmission.Quarantined", 1): quarantined,
 }
 TOPICS = frozenset(topic for topic, _ in ALLOW_LIST)
 

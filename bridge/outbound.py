@@ -24,7 +24,8 @@ from bridge.contract.envelope import GENESIS, Batch, Envelope, key_id
 from bridge.transports.base import BatchSink
 from projections.store import ViewStore
 
-AGGREGATE_TOPICS = ("firegov:Filing.",)  # aggregates whose events the translations read
+# Events the outbound decodes at all: those of aggregates on the allow-list.
+AGGREGATE_TOPICS = ("firegov:Filing.", "firegov:QuarantinedSubmission.")
 
 log = structlog.get_logger()
 NAME = "outbound"

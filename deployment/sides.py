@@ -158,6 +158,7 @@ def build_importer(platform: Platform, settings: InternalSettings) -> IntakeImpo
     """The internal half of intake, over the intake ferry (NATS intake is not built yet)."""
     return IntakeImporter(
         filings=platform.services.filings,
+        intake=platform.services.intake,
         agencies=platform.agencies,
         store=platform.views,
         inbox=IntakeInbox(settings.intake_inbox),

@@ -41,6 +41,7 @@ class Command(StrEnum):
     VIEW_HISTORY = "view_history"
     OPEN_STAFF_ACCOUNT = "open_staff_account"
     ERASE_PERSONAL_DATA = "erase_personal_data"
+    QUARANTINE_SUBMISSION = "quarantine_submission"
 
 
 W, H, D, A = Role.WINDOW_CLERK, Role.HANDLER, Role.DEPT_HEAD, Role.APPROVER
@@ -80,6 +81,8 @@ PERMISSIONS: dict[Command, frozenset[Role]] = {
     # Until the approval flow of Art. 28 lands, accounts are opened only from the console.
     Command.OPEN_STAFF_ACCOUNT: frozenset({SYSTEM}),
     Command.ERASE_PERSONAL_DATA: frozenset({SYSTEM}),
+    # Only the intake importer refuses what citizens send (it runs as the system).
+    Command.QUARANTINE_SUBMISSION: frozenset({SYSTEM}),
 }
 
 # The commands of bookings (Art. 11-16), for tables that list the filing commands apart.

@@ -80,6 +80,14 @@ PUBLIC_EVENTS: dict[str, dict[str, str]] = {
         "agency": "str",
         "agency_name": "str",
     },
+    "intake.quarantined.v1": {
+        "receipt_number": "str",
+        "quarantined_at": "str",
+        "code": "str",
+        "field": "str",
+        "reason_zh": "str",
+        "reason_en": "str",
+    },
     "ledger.checkpoint.v1": {
         "position": "int",
         "head_hash": "str",

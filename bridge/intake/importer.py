@@ -30,6 +30,7 @@ from domain.agencies import AgencyDirectory
 from domain.errors import ConcurrentChange, DomainError, NotFound
 from domain.filing import Material
 from domain.services.filings import FilingService
+from domain.services.intake import IntakeService
 from projections.store import ViewStore
 
 log = structlog.get_logger()
@@ -54,6 +55,7 @@ class IntakeImporter:
     def __init__(
         self,
         filings: FilingService,
+        intake: IntakeService,
         agencies: AgencyDirectory,
         store: ViewStore,
         inbox: IntakeInbox,
@@ -63,6 +65,7 @@ class IntakeImporter:
         clock: Callable[[], datetime],
     ) -> None:
         self.filings, self.agencies, self.store, self.inbox = filings, agencies, store, inbox
+        self.intake = intake
         self.uploads, self.documents, self.clock = uploads, documents, clock
         self.max_file_bytes = max_file_bytes
         documents.mkdir(parents=True, exist_ok=True)
@@ -88,6 +91,11 @@ class IntakeImporter:
             self._import(receipt, data)
         except Quarantine as problem:
             log.warning("intake_quarantined", receipt=receipt, reason=problem.code)
+            # An event, so the reason crosses back to the applicant's tracking page.
+            self.intake.quarantine(
+                Actor.system(self.agencies.detachment.code, "intake"), receipt, problem.code,
+                problem.field, problem.message_zh, problem.message_en,
+            )  # fmt: skip
             self._record(receipt, QUARANTINED, problem)
             return QUARANTINED
         self._record(receipt, IMPORTED, None)

@@ -7,6 +7,7 @@ from domain.application import Context
 from domain.services.audit import AuditService
 from domain.services.bookings import BookingService
 from domain.services.filings import FilingService
+from domain.services.intake import IntakeService
 from domain.services.personal_data import PersonalDataService
 from domain.services.staff import StaffService
 
@@ -21,6 +22,7 @@ class Services:
         self.staff = StaffService(context)
         self.audit = AuditService(context)
         self.personal_data = PersonalDataService(context)
+        self.intake = IntakeService(context)
 
 
 __all__ = ["Services"]

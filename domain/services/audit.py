@@ -22,6 +22,7 @@ from domain.staff import StaffAccount
 
 WHAT_ZH = {
     "Submitted": "提交备案",
+    "Quarantined": "网上提交未通过接收检查（已告知原因）",
     "CertificateRevoked": "撤销备案凭证",
     "SupplementNoticeIssued": "出具补正通知（一次告知）",
     "Resubmitted": "补正后重新提交",

@@ -50,6 +50,15 @@ class PublicQueries:
         case["timeline"] = [{**t, "details": _loads(t["details"])} for t in timeline]
         return case
 
+    def quarantine(self, receipt_number: str) -> dict[str, Any] | None:
+        """Why a submission was not taken in, if it was refused on import."""
+        with self.store.reading() as tx:
+            return tx.fetchone(
+                "SELECT receipt_number, quarantined_at, code, field, reason_zh, reason_en"
+                " FROM public_quarantine WHERE receipt_number = ?",
+                [receipt_number],
+            )
+
     def certificate(self, number: str) -> dict[str, Any] | None:
         with self.store.reading() as tx:
             return tx.fetchone(
@@ -113,6 +122,7 @@ class PublicQueries:
             "public_certificates": "certificate_number",
             "public_inspection_results": "seq",
             "public_checkpoints": "seq",
+            "public_quarantine": "receipt_number",
         }
         with self.store.reading() as tx:
             return [

@@ -39,6 +39,9 @@ SCHEMA = [
         agency TEXT NOT NULL, agency_name TEXT NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS public_results_filter"
     " ON public_inspection_results (agency, district, published_at)",
+    """CREATE TABLE IF NOT EXISTS public_quarantine (
+        receipt_number TEXT PRIMARY KEY, quarantined_at TEXT NOT NULL, code TEXT NOT NULL,
+        field TEXT NOT NULL, reason_zh TEXT NOT NULL, reason_en TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS public_checkpoints (
         seq BIGINT PRIMARY KEY, position BIGINT NOT NULL, head_hash TEXT NOT NULL,
         hash_alg TEXT NOT NULL, recorded_at TEXT NOT NULL)""",
@@ -49,6 +52,7 @@ TABLES = [
     "public_certificates",
     "public_inspection_results",
     "public_checkpoints",
+    "public_quarantine",
 ]
 
 
@@ -276,6 +280,14 @@ def result_published(tx: Tx, seq: int, p: dict[str, Any]) -> None:
     )
 
 
+def quarantined(tx: Tx, seq: int, p: dict[str, Any]) -> None:
+    tx.execute(
+        "INSERT INTO public_quarantine VALUES (?, ?, ?, ?, ?, ?)",
+        [p["receipt_number"], p["quarantined_at"], p["code"], p["field"], p["reason_zh"],
+         p["reason_en"]],
+    )  # fmt: skip
+
+
 def checkpoint(tx: Tx, seq: int, p: dict[str, Any]) -> None:
     tx.execute(
         "INSERT INTO public_checkpoints VALUES (?, ?, ?, ?, ?)",
@@ -293,6 +305,7 @@ APPLY: dict[str, Callable[[Tx, int, dict[str, Any]], None]] = {
     "filing.referred.v1": referred,
     "filing.selected_for_inspection.v1": selected,
     "filing.inspection_result_published.v1": result_published,
+    "intake.quarantined.v1": quarantined,
     "ledger.checkpoint.v1": checkpoint,
 }
 

@@ -183,16 +183,26 @@ def test_what_only_the_domain_can_check_is_quarantined_with_its_reason(
 ) -> None:
     answer = post(client, submission(**overrides))
     assert answer.status_code == 201
-    receipt = answer.json()["receipt_number"]
+    receipt, code = answer.json()["receipt_number"], answer.json()["query_code"]
 
     importer.step()
+    importer.step()  # a second round changes nothing
+    installation.cross()
 
     assert importer.outcome(receipt) == "quarantined"
     assert [(q["receipt_number"], q["reason_code"]) for q in importer.quarantined()] == [
         (receipt, reason)
     ]
     assert queue(installation) == []
-    assert installation.platform.app.recorder.max_notification_id() in (None, 0)
+    stored = installation.platform.app.recorder.select_notifications(start=1, limit=10)
+    assert [n.topic for n in stored] == ["firegov:QuarantinedSubmission.Quarantined"]
+    # The applicant sees on tracking that it was not taken in, and why (with the query code).
+    status = client.get(f"/api/v1/cases/{receipt}").json()
+    assert status["status"] == "quarantined"
+    assert "reason" not in status
+    explained = client.get(f"/api/v1/cases/{receipt}", headers={"X-Query-Code": code}).json()
+    assert explained["reason"]["code"] == reason
+    assert explained["reason"]["message_zh"]
 
 
 def test_the_same_idempotency_key_gives_the_first_answer_and_one_case(

@@ -733,3 +733,26 @@ def test_only_an_issued_certificate_can_be_revoked_and_only_by_an_approver(
     with pytest.raises(InvalidInput):
         services.filings.revoke_certificate(JINSHUI_APPROVER, receipt, "  ")
     assert services.filings.load(receipt).status is FilingStatus.CERTIFIED
+
+
+def test_only_the_system_quarantines_a_submission_and_only_once(services: Services) -> None:
+    system = Actor.system("zz", "intake")
+
+    assert services.intake.quarantine(
+        system,
+        "BA20261124ABCDEF",
+        "unknown_district",
+        "district",
+        "区县不属本市",
+        "unknown district",
+    )
+    assert not services.intake.quarantine(
+        system,
+        "BA20261124ABCDEF",
+        "unknown_district",
+        "district",
+        "区县不属本市",
+        "unknown district",
+    )
+    with pytest.raises(NotPermitted):
+        services.intake.quarantine(JINSHUI_WINDOW, "BA20261124ABCDEG", "x", None, "理由", "reason")
