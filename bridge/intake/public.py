@@ -223,8 +223,8 @@ class PublicIntake:
                 temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
                 temporary.write_bytes(upload.data)
                 os.replace(temporary, path)
-        now = self.clock()
-        receipt = new_receipt_number(now.astimezone(SHANGHAI).date())
+        now = self.clock().astimezone(SHANGHAI)  # times shown to people are Shanghai time
+        receipt = new_receipt_number(now.date())
         code = new_query_code()
         code_hash = hash_query_code(code)
         record = {
