@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlparse
 
 from psycopg_pool import ConnectionPool
 
+from api_internal.deps import Backend
 from api_internal.sessions import SessionStore
 from deployment.keystore import (
     PostgresSubjectKeyStore,
@@ -71,6 +72,21 @@ class Platform:
     agencies: AgencyDirectory
     views: ViewStore
     closers: list[Callable[[], None]]
+
+    def staff_backend(self) -> Backend:
+        """What the staff API needs of this platform."""
+        return Backend(
+            services=self.services,
+            queries=self.queries,
+            booking_queries=self.booking_queries,
+            projector=self.projector,
+            sessions=self.sessions,
+            sealer=self.sealer,
+            agencies=self.agencies,
+            calendar=self.calendar,
+            clock=self.services.context.clock,
+            idle_timeout_minutes=self.settings.session_idle_minutes,
+        )
 
     def close(self) -> None:
         for close in reversed(self.closers):

@@ -151,22 +151,8 @@ def serve_all(
 
 def internal_app_of(built: Platform, settings: InternalSettings) -> Any:
     from api_internal.app import create_app
-    from api_internal.deps import Backend
 
-    return create_app(
-        Backend(
-            services=built.services,
-            queries=built.queries,
-            booking_queries=built.booking_queries,
-            projector=built.projector,
-            sessions=built.sessions,
-            sealer=built.sealer,
-            agencies=built.agencies,
-            calendar=built.calendar,
-            clock=built.services.context.clock,
-            idle_timeout_minutes=settings.session_idle_minutes,
-        )
-    )
+    return create_app(built.staff_backend())
 
 
 def advancing(catch_up: Callable[[], int]) -> Callable[[], bool]:

@@ -57,18 +57,7 @@ def make_platform(settings: InternalSettings, clock: Clock) -> Platform:
 
 
 def backend_of(platform: Platform) -> Backend:
-    return Backend(
-        services=platform.services,
-        queries=platform.queries,
-        booking_queries=platform.booking_queries,
-        projector=platform.projector,
-        sessions=platform.sessions,
-        sealer=platform.sealer,
-        agencies=platform.agencies,
-        calendar=platform.calendar,
-        clock=platform.services.context.clock,
-        idle_timeout_minutes=platform.settings.session_idle_minutes,
-    )
+    return platform.staff_backend()
 
 
 def client_of(platform: Platform) -> TestClient:

@@ -29,7 +29,7 @@ import orjson
 from domain.booking_deadlines import forwarding_deadline, inspection_deadline, reply_deadline
 from domain.booking_rules import BOOKING_STATUS_NAMES_ZH, BookingStatus
 from domain.calendar import CalendarNotCovered, WorkingDayCalendar
-from projections.internal.queries import Deadline, shanghai_iso
+from projections.internal.queries import Deadline, history_rows, shanghai_iso, with_deadline
 from projections.store import ViewStore
 
 
@@ -191,22 +191,10 @@ class BookingQueries:
         row["status_zh"] = BOOKING_STATUS_NAMES_ZH[BookingStatus(row["status"])]
         row["task"] = str(waiting) if waiting else None
         row["deadline"] = deadline.deadline if deadline else None
-        if deadline is not None:
-            row["working_days_left"] = deadline.working_days_left
-            row["overdue"] = deadline.overdue
-            row["deadline_unknown"] = deadline.deadline_unknown
-            row["deadline_note"] = deadline.deadline_note
-        return row
+        return with_deadline(row, deadline)
 
     def history(self, booking_id: str) -> list[dict[str, Any]]:
-        with self.store.reading() as tx:
-            rows = tx.fetchall(
-                "SELECT * FROM view_booking_history WHERE booking_id = ? ORDER BY version",
-                [booking_id],
-            )
-        for row in rows:
-            row["at"] = shanghai_iso(row["at"])
-        return rows
+        return history_rows(self.store, "view_booking_history", "booking_id", booking_id)
 
     def rows(self) -> list[dict[str, Any]]:
         """Every booking row, for comparing a rebuild with incremental processing."""

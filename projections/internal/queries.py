@@ -53,6 +53,28 @@ def shanghai_iso(iso: str) -> str:
     return datetime.fromisoformat(iso).astimezone(SHANGHAI).isoformat(timespec="seconds")
 
 
+def with_deadline(row: dict[str, Any], deadline: Deadline | None) -> dict[str, Any]:
+    """The row with its deadline's working time left and overdue flag, if it has one."""
+    if deadline is not None:
+        row["working_days_left"] = deadline.working_days_left
+        row["overdue"] = deadline.overdue
+        row["deadline_unknown"] = deadline.deadline_unknown
+        row["deadline_note"] = deadline.deadline_note
+    return row
+
+
+def history_rows(store: ViewStore, table: str, column: str, case_id: str) -> list[dict[str, Any]]:
+    """Who did what when on one case, oldest first, times in Asia/Shanghai."""
+    with store.reading() as tx:
+        rows = tx.fetchall(
+            f"SELECT * FROM {table} WHERE {column} = ? ORDER BY version",  # noqa: S608 - fixed names
+            [case_id],
+        )
+    for row in rows:
+        row["at"] = shanghai_iso(row["at"])
+    return rows
+
+
 class FilingQueries:
     def __init__(self, store: ViewStore, calendar: WorkingDayCalendar) -> None:
         self.store = store
@@ -123,22 +145,10 @@ class FilingQueries:
             row[key] = shanghai_iso(row[key])
         row["status_zh"] = STATUS_NAMES_ZH[FilingStatus(row["status"])]
         row["review_deadline"] = deadline.deadline if deadline else None
-        if deadline is not None:
-            row["working_days_left"] = deadline.working_days_left
-            row["overdue"] = deadline.overdue
-            row["deadline_unknown"] = deadline.deadline_unknown
-            row["deadline_note"] = deadline.deadline_note
-        return row
+        return with_deadline(row, deadline)
 
     def history(self, filing_id: str) -> list[dict[str, Any]]:
-        with self.store.reading() as tx:
-            rows = tx.fetchall(
-                "SELECT * FROM view_filing_history WHERE filing_id = ? ORDER BY version",
-                [filing_id],
-            )
-        for row in rows:
-            row["at"] = shanghai_iso(row["at"])
-        return rows
+        return history_rows(self.store, "view_filing_history", "filing_id", filing_id)
 
     def rows(self) -> list[dict[str, Any]]:
         """Every filing row, for comparing a rebuild with incremental processing."""
