@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated
 
@@ -19,6 +19,7 @@ from domain.sealing import Sealer
 from domain.services import Services
 from projections.internal.booking_queries import BookingQueries
 from projections.internal.projector import InternalProjector
+from projections.internal.quarantine import QuarantineQueries
 from projections.internal.queries import FilingQueries
 
 
@@ -34,6 +35,12 @@ class Backend:
     calendar: WorkingDayCalendar
     clock: Callable[[], datetime]
     idle_timeout_minutes: int
+    # Over the same read-model store as the filings; derived here so the composition root
+    # has nothing more to wire.
+    quarantine_queries: QuarantineQueries = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.quarantine_queries = QuarantineQueries(self.queries.store)
 
 
 def backend(request: Request) -> Backend:

@@ -1,7 +1,7 @@
 """The request envelope, as plain ASGI (cheaper than Starlette's BaseHTTPMiddleware, which
-costs a task and a stream per request): a request id, a body-size limit, security headers,
-and one structured log line per request. Bodies, which may hold personal data, are never
-logged; paths hold receipt numbers only."""
+costs a task and a stream per request): a request id, a body-size limit, JSON bodies only on
+the API, security headers, and one structured log line per request. Bodies, which may hold
+personal data, are never logged; paths hold receipt numbers only."""
 
 from __future__ import annotations
 
@@ -16,6 +16,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api_internal.problems import HTTP_MESSAGES, problem_body
 
 log = structlog.get_logger()
+# The API takes JSON bodies only. Without this check a form or text body would be answered
+# "validation failed" on every field, which tells the client nothing about what is wrong.
+API_PATHS = "/api/"
+JSON_MEDIA_TYPE = "application/json"
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"cache-control", b"no-store"),
@@ -51,7 +55,7 @@ class RequestEnvelope:
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
-        refusal = self._refusal(headers)
+        refusal = self._refusal(headers) or self._media_type_refusal(scope["path"], headers)
         try:
             if refusal is None:
                 await self.app(scope, receive, send_with_headers)
@@ -85,3 +89,17 @@ class RequestEnvelope:
         if not length.isdigit() or int(length) > self.max_body:
             return 413, _problem_bytes(413, max_bytes=self.max_body)
         return None
+
+    @staticmethod
+    def _media_type_refusal(path: str, headers: dict[bytes, bytes]) -> tuple[int, bytes] | None:
+        """415 for a body on the API that is not JSON (application/json or a +json type)."""
+        length = headers.get(b"content-length", b"0")
+        if not path.startswith(API_PATHS) or not length.isdigit() or int(length) == 0:
+            return None
+        declared = headers.get(b"content-type", b"").decode("latin-1")
+        media_type = declared.split(";", 1)[0].strip().lower()
+        if media_type == JSON_MEDIA_TYPE or (
+            media_type.startswith("application/") and media_type.endswith("+json")
+        ):
+            return None
+        return 415, _problem_bytes(415, expected=JSON_MEDIA_TYPE)

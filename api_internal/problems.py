@@ -42,7 +42,11 @@ HTTP_MESSAGES = {
     405: ("method_not_allowed", "不支持该请求方法", "method not allowed"),
     411: ("length_required", "请求须注明 Content-Length", "Content-Length required"),
     413: ("payload_too_large", "请求内容过大", "the request body is too large"),
-    415: ("unsupported_media_type", "不支持的内容类型", "unsupported content type"),
+    415: (
+        "unsupported_media_type",
+        "请求体须为 JSON（Content-Type: application/json）",
+        "the body must be JSON (Content-Type: application/json)",
+    ),
     500: ("internal_error", "系统内部错误，请稍后重试", "internal error; please retry later"),
 }
 

@@ -1,6 +1,6 @@
 """Bookings of on-site inspections for staff (RULES.md Art. 11-16): each role's work queue,
-the booking with its whole history, and one route per command of
-domain.services.bookings. Thin: parse, one service call, respond."""
+the overdue bookings per agency, the booking with its whole history, and one route per command
+of domain.services.bookings. Thin: parse, one service call, respond."""
 
 from __future__ import annotations
 
@@ -26,19 +26,21 @@ from api_internal.schemas import (
     SlotOfferCreate,
 )
 from domain.actor import Role
+from domain.calendar import SHANGHAI
 from domain.errors import NotFound
 from domain.permissions import Command, authorize
 from domain.query_code import hash_query_code, new_query_code
-from projections.internal.booking_queries import Task
+from projections.internal.booking_queries import CASE_TASKS, Task
 
 log = structlog.get_logger()
 router = APIRouter(prefix="/api/v1/bookings", tags=["网上预约 bookings"])
 
 # The queue each role works; the other readers (supervisors, approvers) see every overdue item.
+# A handler's queue holds the bookings they are the main handler of, and those they assist.
 ROLE_TASKS = {
     Role.WINDOW_CLERK: [Task.REVIEW],
     Role.DEPT_HEAD: [Task.ASSIGN],
-    Role.HANDLER: [Task.REPLY, Task.INSPECT],
+    Role.HANDLER: [Task.REPLY, Task.INSPECT, Task.ASSIST],
 }
 
 
@@ -54,7 +56,8 @@ def _done(event: str, receipt_number: str) -> Response:
     "工作日中午 12:00（上午收到且为工作日的为当日 12:00）；科室或大队负责人为已转交待指派的"
     "预约，期限为回复期限；承办人为本人主办、待回复的预约（本轮回复周期起 2 个工作日）和已确认"
     "时段待检查的预约（一般程序转交后 10 个工作日，告知承诺许可后 20 个工作日；其他类型以确认的"
-    "时段为准，无单独期限）；督察和审批领导为所有超期事项。每项含期限、剩余工作日和是否超期，"
+    "时段为准，无单独期限），以及本人为协办人、自指派起至检查前的预约（task 为 assist，期限为"
+    "检查期限）；督察和审批领导为所有超期事项。每项含期限、剩余工作日和是否超期，"
     "overdue_by_agency 为各机构超期数；期限所在年份的工作日历尚未配置时 deadline 为 null、"
     "deadline_unknown 为 true，deadline_note 指出应补充的日历文件。",
 )
@@ -66,17 +69,48 @@ def booking_queue(
     queries = caught_up(backend).booking_queries
     tasks = ROLE_TASKS.get(actor.role)
     if tasks is None:
-        items = queries.queue(list(Task), agencies, backend.clock(), overdue_only=True)
+        items = queries.queue(CASE_TASKS, agencies, backend.clock(), overdue_only=True)
     else:
         handler = actor.actor_id if actor.role is Role.HANDLER else None
         items = queries.queue(tasks, agencies, backend.clock(), handler, overdue_only)
     overdue = Counter(i.agency for i in items if i.overdue)
     return {
-        "tasks": [str(t) for t in tasks or list(Task)],
+        "tasks": [str(t) for t in tasks or CASE_TASKS],
         "items": [asdict(i) for i in items],
         "count": len(items),
         "overdue": sum(overdue.values()),
         "overdue_by_agency": dict(sorted(overdue.items())),
+    }
+
+
+@router.get(
+    "/overdue",
+    summary="各机构超期预约数（按所待环节分列）",
+    description="科室或大队负责人、审批领导和督察可看：本人可查看的每个机构（大队的为本大队；"
+    "支队负责人、支队审批领导和督察为全市）超期的预约数，按所待环节分列（review 待窗口审查、"
+    "assign 待指派、reply 待回复、inspect 待检查）；每个预约只计一次，协办不重复计数；没有超期"
+    "的机构计 0。期限在查询时按工作日历计算，as_of 为计算时刻（北京时间）；期限所在年份的日历"
+    "尚未配置、期限未知的预约不计为超期。",
+)
+def overdue_per_agency(actor: StaffDep, backend: BackendDep) -> dict[str, Any]:
+    authorize(actor, Command.VIEW_OVERDUE_COUNTS, backend.agencies)
+    visible = visible_agencies(backend, actor)
+    now = backend.clock()
+    counts = caught_up(backend).booking_queries.overdue_counts(visible, now)
+    agencies = [
+        {
+            "agency": agency.code,
+            "agency_name": agency.name,
+            "overdue": sum(counts.get(agency.code, {}).values()),
+            "by_task": {str(t): counts.get(agency.code, {}).get(str(t), 0) for t in CASE_TASKS},
+        }
+        for agency in backend.agencies.all()
+        if visible is None or agency.code in visible
+    ]
+    return {
+        "as_of": now.astimezone(SHANGHAI).isoformat(timespec="seconds"),
+        "total": sum(a["overdue"] for a in agencies),
+        "agencies": agencies,
     }
 
 

@@ -149,7 +149,7 @@ def check_basis(kind: BookingKind, kind_of_basis: str, number: str, on_platform:
     if basis_kind is not BASIS_FOR_KIND[kind]:
         raise InvalidInput(
             f"{BOOKING_KIND_NAMES_ZH[kind]}应以{BASIS_NAMES_ZH[BASIS_FOR_KIND[kind]]}为依据",
-            f"a {kind} booking rests on a {BASIS_FOR_KIND[kind]}",
+            f"a booking of kind {kind} rests on a document of kind {BASIS_FOR_KIND[kind]}",
             code="basis_does_not_fit_kind",
             field="basis",
         )

@@ -42,6 +42,9 @@ class Command(StrEnum):
     OPEN_STAFF_ACCOUNT = "open_staff_account"
     ERASE_PERSONAL_DATA = "erase_personal_data"
     QUARANTINE_SUBMISSION = "quarantine_submission"
+    PUBLISH_AVAILABILITY = "publish_availability"
+    VIEW_QUARANTINE = "view_quarantine"
+    VIEW_OVERDUE_COUNTS = "view_overdue_counts"
 
 
 W, H, D, A = Role.WINDOW_CLERK, Role.HANDLER, Role.DEPT_HEAD, Role.APPROVER
@@ -83,6 +86,14 @@ PERMISSIONS: dict[Command, frozenset[Role]] = {
     Command.ERASE_PERSONAL_DATA: frozenset({SYSTEM}),
     # Only the intake importer refuses what citizens send (it runs as the system).
     Command.QUARANTINE_SUBMISSION: frozenset({SYSTEM}),
+    # The days with room are published by a job of the platform itself, never by a person.
+    Command.PUBLISH_AVAILABILITY: frozenset({SYSTEM}),
+    # The refusals themselves: the window answers applicants who ask why, the supervisors
+    # watch the service (Art. 33), the auditors read them as part of the audit trail.
+    Command.VIEW_QUARANTINE: frozenset({W, Role.SUPERVISOR, Role.AUDITOR}),
+    # Overdue items per agency (Art. 31 quantified management): for those who answer for
+    # the agencies' handling — heads, leaders — and for the supervisors (Art. 33).
+    Command.VIEW_OVERDUE_COUNTS: frozenset({D, A, Role.SUPERVISOR}),
 }
 
 # The commands of bookings (Art. 11-16), for tables that list the filing commands apart.

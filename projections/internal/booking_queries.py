@@ -8,7 +8,13 @@ and the overdue items per agency.
 - the handler: bookings whose main handler they are and that wait for a reply (2 working days
   from the start of the reply cycle), and accepted slots to inspect (the inspection deadline of
   domain.booking_deadlines; a kind without a period of its own has its slot as its date and
-  no deadline).
+  no deadline); and, as a task of its own, the bookings on which they are an assistant (Art.
+  16: the head names one main handler and any assistants), from the assignment until the
+  inspection or the end of the booking, with the inspection deadline they help to keep.
+
+Each booking waits for at most one of the case tasks (review, assign, reply, inspect), so they
+are what the overdue counts per agency add up; an assistant's item repeats the inspection of a
+booking that the main handler's queue already holds, and is never counted twice.
 
 Deadlines, working days left and overdue flags are computed at query time with the calendar,
 through domain.booking_deadlines. A deadline in a year the calendar does not cover yet is shown
@@ -18,7 +24,7 @@ as unknown, with a note that names the missing calendar file: it never fails the
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -38,14 +44,19 @@ class Task(StrEnum):
     ASSIGN = "assign"  # the head: name the handlers (Art. 16)
     REPLY = "reply"  # the main handler: offer a slot or refuse (Art. 16)
     INSPECT = "inspect"  # the main handler: inspect the accepted slot
+    ASSIST = "assist"  # an assistant: take part in the inspection (Art. 16)
 
 
+# The case tasks: the one step each booking waits for, by its status.
 TASK_STATUS = {
     Task.REVIEW: BookingStatus.RECEIVED,
     Task.ASSIGN: BookingStatus.FORWARDED,
     Task.REPLY: BookingStatus.ASSIGNED,
     Task.INSPECT: BookingStatus.SCHEDULED,
 }
+CASE_TASKS = tuple(TASK_STATUS)
+# An assistant's booking is live from the assignment until the inspection or its end.
+ASSIST_STATUSES = (BookingStatus.ASSIGNED, BookingStatus.SLOT_OFFERED, BookingStatus.SCHEDULED)
 
 
 @dataclass(frozen=True)
@@ -62,6 +73,7 @@ class BookingQueueItem:
     received_at: str
     department: str | None
     main_handler: str | None
+    assistants: tuple[str, ...]
     slot_day: str | None
     slot_half: str | None
     deadline: str | None
@@ -73,6 +85,31 @@ class BookingQueueItem:
 
 def _moment(iso: str | None) -> datetime | None:
     return datetime.fromisoformat(iso) if iso else None
+
+
+def _item(task: Task, row: dict[str, Any], deadline: Deadline) -> BookingQueueItem:
+    return BookingQueueItem(
+        task=str(task),
+        receipt_number=row["receipt_number"],
+        kind=row["kind"],
+        route=row["route"],
+        agency=row["agency"],
+        status=row["status"],
+        organisation_name=row["organisation_name"],
+        project_name=row["project_name"],
+        district=row["district"],
+        received_at=shanghai_iso(row["received_at"]),
+        department=row["department"],
+        main_handler=row["main_handler"],
+        assistants=tuple(orjson.loads(row["assistants"])),
+        slot_day=row["slot_day"],
+        slot_half=row["slot_half"],
+        deadline=deadline.deadline,
+        working_days_left=deadline.working_days_left,
+        overdue=deadline.overdue,
+        deadline_unknown=deadline.deadline_unknown,
+        deadline_note=deadline.deadline_note,
+    )
 
 
 class BookingQueries:
@@ -98,7 +135,7 @@ class BookingQueries:
         if task is Task.REVIEW:
             received = datetime.fromisoformat(row["received_at"])
             compute = lambda: forwarding_deadline(calendar, received)  # noqa: E731
-        elif task is Task.INSPECT:
+        elif task in (Task.INSPECT, Task.ASSIST):
             forwarded, permit = _moment(row["forwarded_at"]), _moment(row["permit_issued_at"])
             compute = lambda: inspection_deadline(  # noqa: E731
                 calendar, row["kind"], row["route"], forwarded, permit
@@ -109,68 +146,83 @@ class BookingQueries:
         return self._deadline(compute, now)
 
     def _rows(
-        self, statuses: Collection[str], agencies: Collection[str] | None, handler: str | None
+        self,
+        statuses: Collection[str],
+        agencies: Collection[str] | None,
+        clause: str = "",
+        params: Sequence[Any] = (),
     ) -> list[dict[str, Any]]:
+        """Rows in ``statuses`` and ``agencies`` (None: every agency), narrowed by the fixed
+        SQL ``clause`` with its ``params``."""
+        if not statuses or (agencies is not None and not agencies):
+            return []
         sql = f"SELECT * FROM view_bookings WHERE status IN ({', '.join('?' for _ in statuses)})"  # noqa: S608
-        params: list[Any] = list(statuses)
+        values: list[Any] = list(statuses)
         if agencies is not None:
-            if not agencies:
-                return []
             sql += f" AND agency IN ({', '.join('?' for _ in agencies)})"
-            params += list(agencies)
-        if handler is not None:
-            sql += " AND main_handler = ?"
-            params.append(handler)
+            values += list(agencies)
         with self.store.reading() as tx:
-            return tx.fetchall(sql + " ORDER BY received_at, receipt_number", params)
+            return tx.fetchall(
+                sql + clause + " ORDER BY received_at, receipt_number", [*values, *params]
+            )
+
+    def _assisted(self, agencies: Collection[str] | None, handler: str) -> list[dict[str, Any]]:
+        """Live bookings on which ``handler`` is an assistant. ``assistants`` is a JSON list of
+        account ids: LIKE narrows the rows on both engines, the parsed list decides."""
+        rows = self._rows(
+            [str(s) for s in ASSIST_STATUSES],
+            agencies,
+            " AND assistants LIKE ?",
+            [f'%"{handler}"%'],
+        )
+        return [row for row in rows if handler in orjson.loads(row["assistants"])]
 
     def queue(
         self,
         tasks: Collection[Task],
         agencies: Collection[str] | None,
         now: datetime,
-        main_handler: str | None = None,
+        handler: str | None = None,
         overdue_only: bool = False,
     ) -> list[BookingQueueItem]:
-        """The bookings waiting for ``tasks`` in ``agencies`` (None: every agency), those of
-        ``main_handler`` only if given; earliest deadline first, unknown deadlines last."""
-        by_status = {str(TASK_STATUS[t]): t for t in tasks}
+        """The bookings waiting for ``tasks`` in ``agencies`` (None: every agency); earliest
+        deadline first, unknown deadlines last.
+
+        With ``handler``, that handler's own items only: the case tasks of the bookings whose
+        main handler they are, and ``Task.ASSIST`` for those on which they are an assistant.
+        ``Task.ASSIST`` belongs to one handler, so it needs ``handler``."""
+        if Task.ASSIST in tasks and handler is None:
+            raise ValueError("Task.ASSIST lists one handler's bookings: name the handler")
+        by_status = {str(TASK_STATUS[t]): t for t in tasks if t is not Task.ASSIST}
+        clause, params = (" AND main_handler = ?", [handler]) if handler is not None else ("", [])
+        found: list[tuple[Task, dict[str, Any]]] = [
+            (by_status[r["status"]], r) for r in self._rows(by_status, agencies, clause, params)
+        ]
+        if Task.ASSIST in tasks and handler is not None:
+            found += [(Task.ASSIST, row) for row in self._assisted(agencies, handler)]
         items = []
-        for row in self._rows(list(by_status), agencies, main_handler):
-            task = by_status[row["status"]]
+        for task, row in found:
             deadline = self.deadline_of(task, row, now)
             if overdue_only and not deadline.overdue:
                 continue
-            items.append(
-                BookingQueueItem(
-                    task=str(task),
-                    receipt_number=row["receipt_number"],
-                    kind=row["kind"],
-                    route=row["route"],
-                    agency=row["agency"],
-                    status=row["status"],
-                    organisation_name=row["organisation_name"],
-                    project_name=row["project_name"],
-                    district=row["district"],
-                    received_at=shanghai_iso(row["received_at"]),
-                    department=row["department"],
-                    main_handler=row["main_handler"],
-                    slot_day=row["slot_day"],
-                    slot_half=row["slot_half"],
-                    deadline=deadline.deadline,
-                    working_days_left=deadline.working_days_left,
-                    overdue=deadline.overdue,
-                    deadline_unknown=deadline.deadline_unknown,
-                    deadline_note=deadline.deadline_note,
-                )
-            )
-        items.sort(key=lambda i: (i.deadline is None, i.deadline or "", i.receipt_number))
+            items.append(_item(task, row, deadline))
+        items.sort(key=lambda i: (i.deadline is None, i.deadline or "", i.receipt_number, i.task))
         return items
 
+    def overdue_counts(
+        self, agencies: Collection[str] | None, now: datetime
+    ) -> dict[str, dict[str, int]]:
+        """Overdue case tasks per agency and task (agencies with none are left out); each
+        overdue booking counts once, under the step it waits for (Art. 31 quantified
+        management, Art. 33 supervision)."""
+        counts: dict[str, Counter[str]] = {}
+        for item in self.queue(CASE_TASKS, agencies, now, overdue_only=True):
+            counts.setdefault(item.agency, Counter())[item.task] += 1
+        return {agency: dict(counts[agency]) for agency in sorted(counts)}
+
     def overdue_by_agency(self, agencies: Collection[str] | None, now: datetime) -> dict[str, int]:
-        """How many items of every queue are overdue, per agency (for supervisors)."""
-        items = self.queue(list(Task), agencies, now, overdue_only=True)
-        return dict(sorted(Counter(i.agency for i in items).items()))
+        """How many bookings are overdue, per agency (for supervisors)."""
+        return {a: sum(c.values()) for a, c in self.overdue_counts(agencies, now).items()}
 
     def booking(self, receipt_number: str, now: datetime) -> dict[str, Any] | None:
         """One booking's row; one waiting for a task also gets that task's deadline."""

@@ -5,8 +5,9 @@ written in one transaction, with a compare-and-set on the position so that two p
 apply the same notification twice. ``rebuild`` drops the tables and replays from the start and
 gives the same rows as incremental processing.
 
-The filings (projections.internal.filings) and the bookings (projections.internal.bookings)
-read models share the tracking position and each batch's transaction.
+The filings (projections.internal.filings), the bookings (projections.internal.bookings) and
+the quarantined submissions (projections.internal.quarantine) read models share the tracking
+position and each batch's transaction.
 
 Nothing here needs the working-day calendar: deadlines are computed by the queries, so no event
 can stop the projector for want of a calendar year.
@@ -21,7 +22,7 @@ from typing import Any
 import structlog
 from eventsourcing.application import Application
 
-from projections.internal import bookings, filings
+from projections.internal import bookings, filings, quarantine
 from projections.store import Tx, ViewStore
 
 log = structlog.get_logger()
@@ -32,14 +33,15 @@ TRACKING = (
 
 
 # Each read model: the topic prefix of its events, its module (SCHEMA, TABLES, project,
-# history_row), its row table and its history table.
-MODELS: list[tuple[str, ModuleType, str, str]] = [
+# history_row), its row table and its history table (None: the model keeps no history).
+MODELS: list[tuple[str, ModuleType, str, str | None]] = [
     ("firegov:Filing.", filings, "view_filings", "view_filing_history"),
     (bookings.TOPIC_PREFIX, bookings, "view_bookings", "view_booking_history"),
+    (quarantine.TOPIC_PREFIX, quarantine, "view_quarantine", None),
 ]
 
 
-def _model(topic: str) -> tuple[ModuleType, str, str] | None:
+def _model(topic: str) -> tuple[ModuleType, str, str | None] | None:
     for prefix, module, table, history in MODELS:
         if topic.startswith(prefix):
             return module, table, history
@@ -114,13 +116,20 @@ class InternalProjector:
 
     @staticmethod
     def _apply(
-        tx: Tx, module: ModuleType, table: str, history_table: str, event: Any, position: int
+        tx: Tx,
+        module: ModuleType,
+        table: str,
+        history_table: str | None,
+        event: Any,
+        position: int,
     ) -> None:
         row = tx.fetchone(
             f"SELECT * FROM {table} WHERE id = ?",  # noqa: S608 - fixed identifiers
             [str(event.originator_id)],
         )
         _upsert(tx, table, module.project(row, event), "id")
+        if history_table is None:
+            return
         history = module.history_row(event, position)
         tx.execute(
             f"INSERT INTO {history_table} ({', '.join(history)}) "  # noqa: S608

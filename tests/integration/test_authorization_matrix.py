@@ -285,6 +285,13 @@ ROUTES = [
 ]
 
 
+# The lists each reading permission opens (the case views are checked below, per agency).
+VIEWS = {
+    Command.VIEW_QUARANTINE: "/api/v1/intake/quarantine",
+    Command.VIEW_OVERDUE_COUNTS: "/api/v1/bookings/overdue",
+}
+
+
 def route_id(route: Route) -> str:
     return f"{route.command}:{route.method_path.rsplit('/', 1)[-1]}"
 
@@ -299,13 +306,14 @@ ACTING_ROLES = sorted({acting_role(route) for route in ROUTES})
 
 
 def test_every_filing_and_booking_command_has_a_route_here() -> None:
-    views = {Command.VIEW_FILINGS, Command.VIEW_BOOKINGS, Command.VIEW_HISTORY}
+    views = {Command.VIEW_FILINGS, Command.VIEW_BOOKINGS, Command.VIEW_HISTORY} | set(VIEWS)
     commands = {c for c in Command if c not in views}
     # Console and intake commands: only the system runs them, never through the staff API.
     commands -= {
         Command.OPEN_STAFF_ACCOUNT,
         Command.ERASE_PERSONAL_DATA,
         Command.QUARANTINE_SUBMISSION,
+        Command.PUBLISH_AVAILABILITY,
     }
     assert {route.command for route in ROUTES} == commands
 
@@ -430,3 +438,80 @@ def test_the_queue_and_the_case_show_a_brigades_filing_to_whoever_may_act_on_it(
         assert case.status_code == 200, case.text
     else:
         assert_problem(case, 403, "outside_jurisdiction")
+
+
+@pytest.mark.parametrize("role", STAFF_ROLES, ids=str)
+@pytest.mark.parametrize(("view", "path"), VIEWS.items(), ids=[str(v) for v in VIEWS])
+def test_only_the_roles_in_the_permission_table_may_read_a_list(
+    world: World, view: Command, path: str, role: Role
+) -> None:
+    response = world.client.get(path, headers=world.headers[role, JINSHUI])
+
+    if role in PERMISSIONS[view]:
+        assert response.status_code == 200, response.text
+    else:
+        body = assert_problem(response, 403, "not_permitted")
+        assert body["command"] == str(view)
+
+
+ERQI = "zz-erqi"
+
+
+@pytest.mark.parametrize(
+    ("role", "agency", "expected"),
+    [
+        (Role.WINDOW_CLERK, ERQI, "sees"),
+        (Role.WINDOW_CLERK, JINSHUI, "outside_jurisdiction"),
+        (Role.WINDOW_CLERK, "zz", "outside_jurisdiction"),
+        (Role.HANDLER, ERQI, "sees"),
+        (Role.HANDLER, JINSHUI, "outside_jurisdiction"),
+        (Role.HANDLER, "zz", "outside_jurisdiction"),
+        (Role.DEPT_HEAD, ERQI, "sees"),
+        (Role.DEPT_HEAD, JINSHUI, "outside_jurisdiction"),
+        (Role.DEPT_HEAD, "zz", "sees"),
+        (Role.APPROVER, "zz", "sees"),
+        (Role.SUPERVISOR, JINSHUI, "sees"),  # a city-wide reader, wherever the account sits
+        (Role.AUDITOR, JINSHUI, "not_permitted"),  # the history, not the case files
+        (Role.LEGAL_REVIEWER, JINSHUI, "not_permitted"),
+        (Role.SYSTEM_ADMIN, JINSHUI, "not_permitted"),
+    ],
+    ids=str,
+)
+def test_art15_a_brigades_booking_and_its_contact_are_shown_only_to_whoever_may_act_on_it(
+    world: World, role: Role, agency: str, expected: str
+) -> None:
+    """A 二七区 booking: its brigade and the detachment's heads, leaders and supervisors see
+    it with the contact's name and phone opened; another brigade, the detachment's own window
+    and handlers (who act for the detachment only), and roles without the permission see
+    neither the booking nor its contact. Acting on it is refused the same way (the command
+    matrix above)."""
+    received = world.booking_received(district="二七区")
+    forwarded = world.booking_received(district="二七区")
+    world.platform.services.bookings.forward(
+        Actor("prep-erqi", Role.WINDOW_CLERK, ERQI), forwarded, "防火监督科"
+    )
+    headers = world.headers[role, agency]
+
+    detail = world.client.get(f"/api/v1/bookings/{received}", headers=headers)
+    queue = world.client.get("/api/v1/bookings/queue", headers=headers)
+
+    contact = booking_input()
+    if expected == "sees":
+        assert detail.status_code == 200, detail.text
+        shown = detail.json()
+        assert (shown["agency"], shown["contact_name"]) == (ERQI, contact["contact_name"])
+        assert shown["contact_phone"] == contact["contact_phone"]
+    else:
+        assert_problem(detail, 403, expected)
+        assert contact["contact_phone"] not in detail.text
+        assert contact["contact_name"] not in detail.text
+    if expected == "not_permitted":
+        assert_problem(queue, 403, "not_permitted")
+        return
+    assert queue.status_code == 200, queue.text
+    listed = {item["receipt_number"] for item in queue.json()["items"]}
+    # The window's queue holds bookings to review, the head's those to assign.
+    waiting = {Role.WINDOW_CLERK: received, Role.DEPT_HEAD: forwarded}.get(role)
+    if waiting is not None:
+        assert (waiting in listed) is (expected == "sees")
+    assert contact["contact_phone"] not in queue.text  # queues never carry the contact

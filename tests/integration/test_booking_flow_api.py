@@ -27,7 +27,7 @@ from tests.integration.api_fixtures import (  # noqa: F401 - fixtures are used b
 )
 from tests.support import Clock, open_account
 
-JINSHUI = "zz-jinshui"
+JINSHUI, ERQI = "zz-jinshui", "zz-erqi"
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -217,3 +217,181 @@ def test_a_deadline_in_a_year_the_calendar_lacks_shows_as_unknown_in_the_queue(
         None,
         True,
     )
+
+
+def test_art16_an_assistant_finds_the_booking_in_their_queue_until_the_inspection(
+    platform: Platform, client: TestClient, clock: Clock
+) -> None:
+    """The head names a main handler and an assistant. The main handler's queue keeps its
+    "reply" and "inspect"; the assistant's holds the booking as "assist", with the inspection
+    deadline, from the assignment until the result; a reassignment without them takes it out.
+    The supervisors' overdue figures count the booking once, not once per handler."""
+    window = Desk(platform, clock, "window", Role.WINDOW_CLERK)
+    head = Desk(platform, clock, "head", Role.DEPT_HEAD)
+    main = Desk(platform, clock, "handler", Role.HANDLER)
+    assistant = Desk(platform, clock, "assistant", Role.HANDLER)
+    bystander = Desk(platform, clock, "bystander", Role.HANDLER)
+    supervisor = Desk(platform, clock, "supervisor", Role.SUPERVISOR, "zz")
+    clock.now = at(24, 9, 30)
+    receipt = post(client, "", window.headers, request_body()).json()["receipt_number"]
+    post(client, f"/{receipt}/forwarding", window.headers, {"department": "防火监督科"})
+    other = post(client, "", window.headers, request_body()).json()["receipt_number"]
+    post(client, f"/{other}/forwarding", window.headers, {"department": "防火监督科"})
+
+    clock.now = at(24, 11)
+    team = {"main_handler": main.id, "assistants": [assistant.id]}
+    post(client, f"/{receipt}/handlers", head.headers, team)
+    post(client, f"/{other}/handlers", head.headers, {"main_handler": main.id})
+
+    queue = get(client, "/queue", assistant.headers)
+    assert queue["tasks"] == ["reply", "inspect", "assist"]
+    (assist,) = queue["items"]
+    assert (assist["receipt_number"], assist["task"], assist["status"]) == (
+        receipt,
+        "assist",
+        "assigned",
+    )
+    assert (assist["main_handler"], assist["assistants"]) == (main.id, [assistant.id])
+    # 10 working days from the forwarding (a pre-opening inspection, ordinary route).
+    assert assist["deadline"] == "2026-12-08T23:59:59+08:00"
+    assert (assist["working_days_left"], assist["overdue"]) == (10, False)
+    replies = get(client, "/queue", main.headers)["items"]
+    assert {(i["receipt_number"], i["task"]) for i in replies} == {
+        (receipt, "reply"),
+        (other, "reply"),
+    }
+    assert get(client, "/queue", bystander.headers)["count"] == 0
+
+    # The slot offered, then accepted: the assistant follows the booking to the inspection.
+    clock.now = at(25, 15)
+    post(client, f"/{receipt}/slot-offer", main.headers, {"day": "2026-11-27", "half": "am"})
+    (offered,) = get(client, "/queue", assistant.headers)["items"]
+    assert (offered["status"], offered["slot_day"], offered["slot_half"]) == (
+        "slot_offered",
+        "2026-11-27",
+        "am",
+    )
+    post(client, f"/{receipt}/slot-acceptance", window.headers)
+    (scheduled,) = get(client, "/queue", assistant.headers)["items"]
+    main_items = {i["receipt_number"]: i for i in get(client, "/queue", main.headers)["items"]}
+    assert (scheduled["task"], scheduled["status"]) == ("assist", "scheduled")
+    assert main_items[receipt]["task"] == "inspect"
+    assert main_items[receipt]["deadline"] == scheduled["deadline"]
+
+    # Past the inspection deadline: overdue for both, counted once per booking.
+    clock.now = datetime(2026, 12, 9, 9, 0, tzinfo=SHANGHAI)
+    (late,) = get(client, "/queue", assistant.headers)["items"]
+    assert (late["overdue"], late["working_days_left"]) == (True, 0)
+    overview = get(client, "/queue", supervisor.headers)
+    assert overview["overdue_by_agency"] == {JINSHUI: 2}  # this inspection and the other reply
+    assert sorted(i["task"] for i in overview["items"]) == ["inspect", "reply"]
+
+    post(client, f"/{receipt}/inspection-result", main.headers, {"passed": True, "findings": []})
+    assert get(client, "/queue", assistant.headers)["count"] == 0
+
+
+def test_art16_a_reassignment_without_the_assistant_takes_the_booking_from_their_queue(
+    platform: Platform, client: TestClient, clock: Clock
+) -> None:
+    window = Desk(platform, clock, "window", Role.WINDOW_CLERK)
+    head = Desk(platform, clock, "head", Role.DEPT_HEAD)
+    main = Desk(platform, clock, "handler", Role.HANDLER)
+    first, second = (Desk(platform, clock, n, Role.HANDLER) for n in ("first", "second"))
+    clock.now = at(24, 9, 30)
+    receipt = post(client, "", window.headers, request_body()).json()["receipt_number"]
+    post(client, f"/{receipt}/forwarding", window.headers, {"department": "防火监督科"})
+    post(
+        client,
+        f"/{receipt}/handlers",
+        head.headers,
+        {"main_handler": main.id, "assistants": [first.id]},
+    )
+
+    post(
+        client,
+        f"/{receipt}/handlers",
+        head.headers,
+        {"main_handler": main.id, "assistants": [second.id]},
+    )
+
+    assert get(client, "/queue", first.headers)["count"] == 0
+    (item,) = get(client, "/queue", second.headers)["items"]
+    assert (item["receipt_number"], item["task"], item["assistants"]) == (
+        receipt,
+        "assist",
+        [second.id],
+    )
+
+
+def test_art16_an_assistant_on_a_kind_without_an_inspection_period_has_the_slot_as_date(
+    platform: Platform, client: TestClient, clock: Clock
+) -> None:
+    """A fire acceptance inspection has no period of its own: the assistant's item has no
+    deadline (and is never overdue), but shows the half day once one is offered."""
+    window = Desk(platform, clock, "window", Role.WINDOW_CLERK)
+    head = Desk(platform, clock, "head", Role.DEPT_HEAD)
+    main = Desk(platform, clock, "handler", Role.HANDLER)
+    assistant = Desk(platform, clock, "assistant", Role.HANDLER)
+    clock.now = at(24, 9, 30)
+    body = {**request_body(), "kind": "fire_acceptance", "basis_kind": "acceptance_receipt"}
+    receipt = post(client, "", window.headers, body).json()["receipt_number"]
+    post(client, f"/{receipt}/forwarding", window.headers, {"department": "防火监督科"})
+    post(
+        client,
+        f"/{receipt}/handlers",
+        head.headers,
+        {"main_handler": main.id, "assistants": [assistant.id]},
+    )
+    post(client, f"/{receipt}/slot-offer", main.headers, {"day": "2026-11-26", "half": "pm"})
+
+    (item,) = get(client, "/queue", assistant.headers)["items"]
+
+    assert (item["task"], item["deadline"], item["overdue"], item["deadline_unknown"]) == (
+        "assist",
+        None,
+        False,
+        False,
+    )
+    assert (item["slot_day"], item["slot_half"]) == ("2026-11-26", "pm")
+
+
+def test_art31_heads_and_supervisors_see_the_overdue_bookings_of_each_agency(
+    platform: Platform, client: TestClient, clock: Clock
+) -> None:
+    """Each agency's overdue bookings by the step they wait for: a brigade head sees their
+    brigade, the detachment's head and the supervisors the whole city (every agency listed,
+    none overdue as 0); the window and the handlers have their own queues and are refused."""
+    window = Desk(platform, clock, "window", Role.WINDOW_CLERK)
+    erqi_window = Desk(platform, clock, "window-erqi", Role.WINDOW_CLERK, ERQI)
+    head = Desk(platform, clock, "head", Role.DEPT_HEAD)
+    handler = Desk(platform, clock, "handler", Role.HANDLER)
+    readers = {
+        "brigade head": head,
+        "detachment head": Desk(platform, clock, "head-zz", Role.DEPT_HEAD, "zz"),
+        "supervisor": Desk(platform, clock, "supervisor", Role.SUPERVISOR, "zz"),
+        "detachment approver": Desk(platform, clock, "approver-zz", Role.APPROVER, "zz"),
+    }
+    clock.now = at(24, 9, 30)
+    post(client, "", window.headers, request_body())  # left unreviewed
+    assigned = post(client, "", window.headers, request_body()).json()["receipt_number"]
+    post(client, f"/{assigned}/forwarding", window.headers, {"department": "防火监督科"})
+    post(client, f"/{assigned}/handlers", head.headers, {"main_handler": handler.id})
+    post(client, "", erqi_window.headers, {**request_body(), "district": "二七区"})
+
+    clock.now = at(27, 9)  # past Tuesday noon's review and Thursday's reply deadline
+    answers = {name: get(client, "/overdue", desk.headers) for name, desk in readers.items()}
+
+    brigade = answers["brigade head"]
+    assert [a["agency"] for a in brigade["agencies"]] == [JINSHUI]
+    assert brigade["agencies"][0]["by_task"] == {"review": 1, "assign": 0, "reply": 1, "inspect": 0}
+    assert (brigade["total"], brigade["as_of"]) == (2, "2026-11-27T09:00:00+08:00")
+    city = answers["supervisor"]
+    assert city == answers["detachment head"] == answers["detachment approver"]
+    assert len(city["agencies"]) == len(platform.agencies.all())
+    overdue = {a["agency"]: a["overdue"] for a in city["agencies"] if a["overdue"]}
+    assert (overdue, city["total"]) == ({JINSHUI: 2, ERQI: 1}, 3)
+    assert all(CJK.search(a["agency_name"]) for a in city["agencies"])
+    for refused in (window, handler):
+        response = client.get("/api/v1/bookings/overdue", headers=refused.headers)
+        assert response.status_code == 403, response.text
+        assert response.json()["code"] == "not_permitted"
