@@ -6,14 +6,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api_public import problems, routes, routes_intake
+from api_public import problems, routes, routes_availability, routes_intake
 from api_public.routes import PublicBackend
 
 DESCRIPTION = """
 消防"互联网+"便民服务平台 —— 互联网公众接口（只读）。
 
 * 办理进度：受理编号 + 查询码（`X-Query-Code` 头）。
-* 备案凭证核验、抽查结果公示、内外网交换状态、账本检查点。
+* 备案凭证核验、抽查结果公示、各机构可预约检查的工作日、内外网交换状态、账本检查点。
 * 错误均为 problem details：`status`、稳定的 `code`、中文 `message_zh`、英文 `message_en`。
   404 不存在；403 查询码错误；422 参数不符合要求；429 请求过于频繁（带 `Retry-After`）。
 """
@@ -52,4 +52,5 @@ def create_public_app(backend: PublicBackend) -> FastAPI:
 
     app.include_router(routes.router)
     app.include_router(routes_intake.router)
+    app.include_router(routes_availability.router)
     return app

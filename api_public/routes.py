@@ -1,15 +1,18 @@
-"""The public API (RULES.md Art. 10, 20, 29): case tracking with the applicant's query code,
-certificate verification, published inspection results, the bridge's status and the ledger
-checkpoints. Read-only: nothing here can cause anything on the internal side."""
+"""The public API (RULES.md Art. 10, 20, 29): case tracking with the applicant's query code
+(filings and bookings), certificate verification, published inspection results, each
+agency's days with room for inspections, the bridge's status and the ledger checkpoints.
+Read-only: nothing here can cause anything on the internal side."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from datetime import date
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
+from api_public.booking_tracking import booking_summary
 from api_public.problems import PublicProblem
 from api_public.ratelimit import RateLimiter
 from bridge.contract.query_code import verify_query_code
@@ -28,6 +31,8 @@ class PublicBackend:
     code_attempts: RateLimiter  # query-code checks, per client address
     intake: PublicIntake | None = None  # None: this installation takes no submissions
     submissions: RateLimiter | None = None  # submissions, per client address
+    # What time it is: which days with room are already past.
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
 def backend(request: Request) -> PublicBackend:
@@ -65,8 +70,9 @@ router.dependencies.append(Depends(rate_limited))
     "/cases/{receipt_number}",
     tags=["办理进度 tracking"],
     summary="查询办理进度",
-    description="受理编号查询状态、时间线和期限；在 `X-Query-Code` 头中提交查询码后，另显示单位、"
-    "工程、补正事项等详情。查询码错误返回 403；每个地址每分钟最多尝试 10 次查询码。",
+    description="备案（BA…）或预约（YY…）的受理编号查询状态、时间线和期限；在 `X-Query-Code` "
+    "头中提交查询码后，另显示单位、工程、补正事项、检查时间（上午/下午）、不予安排或不予受理的"
+    "理由、检查结果等详情。查询码错误返回 403；每个地址每分钟最多尝试 10 次查询码。",
 )
 def track_case(
     receipt_number: str,
@@ -105,8 +111,11 @@ def track_case(
                 field="X-Query-Code",
             )
         detailed = True
+    if case["booking"] is not None:
+        return booking_summary(case, detailed)
     summary = {
         "receipt_number": case["receipt_number"],
+        "case_type": "filing",
         "status": case["status"],
         "status_zh": STATUS_NAMES_ZH.get(case["status"], case["status"]),
         "received_at": case["received_at"],
@@ -156,6 +165,7 @@ def pending_summary(
         )
     summary: dict[str, Any] = {
         "receipt_number": pending["receipt_number"],
+        "case_type": "booking" if pending["receipt_number"].startswith("YY") else "filing",
         "status": "submitted",
         "status_zh": "已提交，等待内网接收",
         "status_en": "received, waiting for the internal side",

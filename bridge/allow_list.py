@@ -6,77 +6,42 @@ never opened here (the bridge holds no key to open it).
 
 Keyed on the class version: bumping a listed event's schema stops the bridge (fail closed)
 until someone decides here what of the new version the public may see.
+
+Filings and intake refusals are translated here; bookings and the days with room in
+bridge.allow_list_bookings; what all translations share (Sources, RecentAggregates, how
+moments and deadlines are written) in bridge.translation.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bridge.allow_list_bookings import BOOKING_ALLOW_LIST
 from bridge.sanitise import mask
-from domain.agencies import AgencyDirectory
-from domain.calendar import SHANGHAI, CalendarNotCovered, WorkingDayCalendar
+from bridge.translation import PublicEvent, RecentAggregates, Sources, at, known
 from domain.filing import CHECKLISTS, Filing, FilingKind
 from domain.quarantine import QuarantinedSubmission
 from domain.services.filings import REVIEW_WORKING_DAYS
 
-PublicEvent = tuple[str, dict[str, Any]]
-
-
-class RecentAggregates:
-    """Aggregates as of a version, for the translations. The outbound reads the log in order,
-    so it rolls the aggregates it has seen forward with each event (no query); anything else
-    is rebuilt from the store. Private to one outbound bridge: nothing else mutates them."""
-
-    def __init__(self, app: Any, size: int = 2048) -> None:
-        self.app = app
-        self.size = size
-        self._cache: OrderedDict[Any, Any] = OrderedDict()
-
-    def observe(self, event: Any) -> None:
-        """Roll the cached aggregate forward by ``event`` (read in log order)."""
-        key = event.originator_id
-        cached = self._cache.pop(key, None)
-        if event.originator_version == 1:
-            cached = event.mutate(None)
-        elif cached is not None and cached.version == event.originator_version - 1:
-            cached = event.mutate(cached)
-        else:
-            return  # not seen from the start: rebuilt on demand
-        self._cache[key] = cached
-        if len(self._cache) > self.size:
-            self._cache.popitem(last=False)
-
-    def at(self, aggregate_id: Any, version: int) -> Any:
-        cached = self._cache.get(aggregate_id)
-        if cached is not None and cached.version == version:
-            return cached
-        return self.app.repository.get(aggregate_id, version=version)
-
-
-@dataclass(frozen=True)
-class Sources:
-    """What translations may consult besides the event itself."""
-
-    calendar: WorkingDayCalendar
-    agencies: AgencyDirectory
-    filing_at: Callable[[Any, int], Filing]  # the filing as of a version
-
-
-def at(moment: datetime) -> str:
-    return moment.astimezone(SHANGHAI).isoformat(timespec="seconds")
+__all__ = [
+    "AGGREGATE_TOPICS",
+    "ALLOW_LIST",
+    "TOPICS",
+    "PublicEvent",
+    "RecentAggregates",
+    "Sources",
+    "UnlistedVersion",
+    "at",
+    "translate",
+]
 
 
 def deadline(sources: Sources, moment: datetime) -> str | None:
     """The review deadline, or None while the calendar of its year is not configured: the
     bridge must never stop because a deadline cannot be computed yet."""
-    try:
-        return at(sources.calendar.deadline_after(moment, REVIEW_WORKING_DAYS))
-    except CalendarNotCovered:
-        return None
+    return known(lambda: sources.calendar.deadline_after(moment, REVIEW_WORKING_DAYS))
 
 
 def item_name(kind: str, item: str) -> str:
@@ -278,8 +243,12 @@ ALLOW_LIST: dict[tuple[str, int], Translation] = {
     ("firegov:Filing.ResultApprovedForPublication", 1): result_published,
     ("firegov:Filing.CertificateRevoked", 1): certificate_revoked,
     ("firegov:QuarantinedSubmission.Quarantined", 1): quarantined,
+    **BOOKING_ALLOW_LIST,
 }
 TOPICS = frozenset(topic for topic, _ in ALLOW_LIST)
+# The aggregates whose events the outbound decodes at all (every event of them, listed or
+# not, so that RecentAggregates can roll them forward): "firegov:Filing." and so on.
+AGGREGATE_TOPICS = tuple(sorted({topic.rsplit(".", 1)[0] + "." for topic in TOPICS}))
 
 
 class UnlistedVersion(RuntimeError):

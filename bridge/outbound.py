@@ -19,13 +19,10 @@ import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.application import Application
 
-from bridge.allow_list import TOPICS, RecentAggregates, Sources, at, translate
+from bridge.allow_list import AGGREGATE_TOPICS, TOPICS, RecentAggregates, Sources, at, translate
 from bridge.contract.envelope import GENESIS, Batch, Envelope, key_id
 from bridge.transports.base import BatchSink
 from projections.store import ViewStore
-
-# Events the outbound decodes at all: those of aggregates on the allow-list.
-AGGREGATE_TOPICS = ("firegov:Filing.", "firegov:QuarantinedSubmission.")
 
 log = structlog.get_logger()
 NAME = "outbound"
@@ -125,6 +122,7 @@ class OutboundBridge:
             previous = envelope.hash
 
         for notification in notifications:
+            # Events the outbound decodes at all: those of aggregates on the allow-list.
             if not notification.topic.startswith(AGGREGATE_TOPICS):
                 continue  # nothing the allow-list could ever need: never decoded
             event = self.app.mapper.to_domain_event(notification)

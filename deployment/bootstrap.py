@@ -22,15 +22,18 @@ from deployment.keystore import (
     build_sealer,
 )
 from deployment.settings import InternalSettings
+from domain.actor import Actor
 from domain.agencies import AgencyDirectory
 from domain.application import Context, FiregovApplication
 from domain.calendar import WorkingDayCalendar
 from domain.sealing import Sealer
 from domain.services import Services
+from domain.services.availability import AvailabilityService
 from projections.internal.booking_queries import BookingQueries
 from projections.internal.ledger import Ledger
 from projections.internal.projector import InternalProjector
 from projections.internal.queries import FilingQueries
+from projections.internal.slot_counts import SlotCounts
 from projections.store import PostgresViewStore, SqliteViewStore, ViewStore
 
 
@@ -72,6 +75,7 @@ class Platform:
     agencies: AgencyDirectory
     views: ViewStore
     closers: list[Callable[[], None]]
+    availability: AvailabilityService  # publishes the days with room (a loop of `run`)
 
     def staff_backend(self) -> Backend:
         """What the staff API needs of this platform."""
@@ -87,6 +91,11 @@ class Platform:
             clock=self.services.context.clock,
             idle_timeout_minutes=self.settings.session_idle_minutes,
         )
+
+    def publish_availability(self) -> list[str]:
+        """One round of the days-with-room job, as the platform itself; the agencies published."""
+        system = Actor.system(self.agencies.detachment.code, "availability")
+        return self.availability.publish_changed(system)
 
     def close(self) -> None:
         for close in reversed(self.closers):
@@ -134,10 +143,11 @@ def build_platform(
         login_max_failures=settings.login_max_failures,
         lockout=timedelta(minutes=settings.lockout_minutes),
     )
+    services = Services(context)
     return Platform(
         settings=settings,
         app=app,
-        services=Services(context),
+        services=services,
         projector=InternalProjector(app, views),
         ledger=Ledger(app, views, str(settings.hash_algorithm)),
         queries=FilingQueries(views, calendar),
@@ -148,4 +158,10 @@ def build_platform(
         agencies=agencies,
         views=views,
         closers=closers,
+        availability=AvailabilityService(
+            context,
+            capacity=services.bookings.capacity,
+            booked=SlotCounts(app, views).booked,
+            days=settings.availability_days,
+        ),
     )

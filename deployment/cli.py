@@ -16,6 +16,7 @@ import typer
 from deployment.bootstrap import Platform, build_platform
 from deployment.cli_calendar import calendar_app
 from deployment.logging import configure_logging
+from deployment.notify import build_notifier
 from deployment.settings import InternalSettings, load_internal_settings
 from deployment.sides import PublicSide
 from domain.actor import Actor, Role
@@ -172,6 +173,8 @@ def internal_loops(built: Platform) -> list[Callable[[threading.Event], None]]:
     return [
         follow(advancing(built.projector.catch_up), "projector", built.settings.poll_seconds),
         follow(advancing(built.ledger.catch_up), "ledger", built.settings.poll_seconds),
+        follow(built.publish_availability, "availability", built.settings.availability_seconds),
+        follow(build_notifier(built, built.settings).step, "notifier", built.settings.poll_seconds),
     ]
 
 

@@ -140,26 +140,69 @@ class InternalSettings(BaseSettings):
     checkpoint_every_seconds: float = Field(
         default=300, gt=0, description="...or after this many seconds, whichever comes first."
     )
+    availability_days: int = Field(
+        default=20,
+        ge=1,
+        le=120,
+        description="Working days from today whose free inspection places each agency "
+        "publishes (the public days with room); fewer where the calendar ends.",
+    )
+    availability_seconds: float = Field(
+        default=3,
+        gt=0,
+        le=300,
+        description="How often the internal side compares the days with room with their last "
+        "publication and publishes those that changed.",
+    )
     nats_url: str = Field(
         default="nats://127.0.0.1:4222", description="NATS server of the internal account."
     )
     nats_credentials: Path | None = Field(
         default=None, description="NATS credentials file of the internal side's user."
     )
+    nats_intake_credentials: Path | None = Field(
+        default=None,
+        description="NATS credentials file of the intake importer's user (firegov-intake); "
+        "used when bridge_transport is nats, which also carries intake.",
+    )
     intake_dir: Path | None = Field(
         default=None,
-        description="Inbox of the intake ferry (records of public submissions). Unset: "
-        "data_dir/ferry-intake (shared with the public side in the embedded setup).",
-    )
-    intake_uploads_dir: Path | None = Field(
-        default=None,
-        description="Where the public side stored the uploaded files, read by the importer. "
-        "Unset: data_dir/public/uploads (the embedded public side's directory).",
+        description="Inbox of the intake ferry (one bundle per public submission: the record "
+        "and its files). Unset: data_dir/ferry-intake (shared with the public side in the "
+        "embedded setup).",
     )
     intake_max_file_bytes: int = Field(
         default=20 * 1024 * 1024,
         ge=1,
         description="The importer refuses a file larger than this (checked again on import).",
+    )
+    notify_sender: str = Field(
+        default="log",
+        pattern=r"^(log|[A-Za-z_][\w.]*:[A-Za-z_]\w*)$",
+        description="Sender of notifications to applicants: log (a log line with the receipt "
+        "number, template and masked number), or package.module:factory, a callable taking "
+        "these settings and returning an SMS or e-mail sender.",
+    )
+    notify_max_attempts: int = Field(
+        default=5, ge=1, le=20, description="Attempts to send a notification before it fails."
+    )
+    notify_backoff_seconds: float = Field(
+        default=60,
+        gt=0,
+        description="Wait after the first failed attempt; doubled after each further one "
+        "(at most a day).",
+    )
+    notify_lease_seconds: float = Field(
+        default=300,
+        gt=0,
+        description="How long a worker holds a notification it is sending; if it dies, another "
+        "worker tries again after this. Longer than the sender's own timeout.",
+    )
+    notify_max_age_hours: float = Field(
+        default=72,
+        gt=0,
+        description="A notification whose event is older than this is recorded as expired, "
+        "never sent (a first start on an old store sends no stale news).",
     )
 
     @field_validator("master_key")
@@ -191,8 +234,9 @@ class InternalSettings(BaseSettings):
         return self.intake_dir or self.data_dir / "ferry-intake"
 
     @property
-    def intake_uploads(self) -> Path:
-        return self.intake_uploads_dir or self.data_dir / "public" / "uploads"
+    def intake_staging(self) -> Path:
+        """Parts of bundles pulled from the NATS intake stream, until each bundle is whole."""
+        return self.internal_dir / "intake-staging"
 
     @property
     def documents_dir(self) -> Path:
@@ -269,11 +313,15 @@ class PublicSettings(BaseSettings):
     )
     intake_dir: Path = Field(
         default=Path("var/ferry-intake"),
-        description="Outbox of the intake ferry: one inert record per accepted submission.",
+        description="Outbox of the intake ferry: one inert bundle (record and files) per "
+        "accepted submission. With transport nats, submissions go to the NATS intake stream.",
     )
-    uploads_dir: Path | None = Field(
-        default=None,
-        description="Where accepted files are stored by content hash. Unset: data_dir/uploads.",
+    intake_timeout_seconds: float = Field(
+        default=5,
+        gt=0,
+        le=60,
+        description="How long the public side waits for the NATS intake stream to store each "
+        "part of a submission before it answers 503 (try again) and keeps nothing.",
     )
     max_file_bytes: int = Field(
         default=20 * 1024 * 1024, ge=1, description="Largest uploaded file accepted (bytes)."
@@ -286,10 +334,6 @@ class PublicSettings(BaseSettings):
     submissions_per_minute: int = Field(
         default=5, ge=1, description="Submissions per minute per client address (then 429)."
     )
-
-    @property
-    def uploads(self) -> Path:
-        return self.uploads_dir or self.data_dir / "uploads"
 
 
 def load_public_settings() -> PublicSettings:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-# field name -> type; "str?" may be null; lists are spelled "list:str" / "list:item" (notice items)
+# field name -> type; "str?" may be null; lists are spelled "list:str", "list:item" (notice
+# items) and "list:half_day" (a half day with room: ISO day, am/pm, capacity, free places)
 PUBLIC_EVENTS: dict[str, dict[str, str]] = {
     "filing.received.v1": {
         "receipt_number": "str",
@@ -88,6 +89,92 @@ PUBLIC_EVENTS: dict[str, dict[str, str]] = {
         "reason_zh": "str",
         "reason_en": "str",
     },
+    # Bookings of on-site inspections (Art. 11-16): what the applicant follows on tracking.
+    # Never the contact person or means (sealed), never a staff member's name or account.
+    "booking.received.v1": {
+        "receipt_number": "str",
+        "kind": "str",
+        "route": "str",
+        "organisation_name": "str",
+        "credit_code": "str",
+        "project_name": "str",
+        "district": "str",
+        "agency": "str",
+        "agency_name": "str",
+        "channel": "str",
+        "wished_time": "str",
+        "basis_kind": "str",
+        "basis_number": "str",
+        "received_at": "str",
+        "forwarding_deadline": "str?",
+        "query_code_hash": "str",
+    },
+    "booking.forwarded.v1": {
+        "receipt_number": "str",
+        "forwarded_at": "str",
+        "department": "str",
+        "reply_deadline": "str?",
+        "inspection_deadline": "str?",
+    },
+    "booking.permit_issued.v1": {
+        "receipt_number": "str",
+        "issued_at": "str",
+        "inspection_deadline": "str?",
+    },
+    "booking.rejected.v1": {
+        "receipt_number": "str",
+        "rejected_at": "str",
+        "competent_agency": "str",
+        "competent_agency_name": "str",
+    },
+    "booking.handlers_assigned.v1": {
+        "receipt_number": "str",
+        "assigned_at": "str",
+        "reply_deadline": "str?",
+    },
+    "booking.slot_offered.v1": {
+        "receipt_number": "str",
+        "offered_at": "str",
+        "day": "str",
+        "half": "str",
+    },
+    "booking.inspection_refused.v1": {
+        "receipt_number": "str",
+        "refused_at": "str",
+        "reason": "str",
+    },
+    "booking.slot_accepted.v1": {
+        "receipt_number": "str",
+        "accepted_at": "str",
+        "day": "str",
+        "half": "str",
+        "inspection_deadline": "str?",
+    },
+    "booking.another_slot_requested.v1": {
+        "receipt_number": "str",
+        "requested_at": "str",
+        "reply_deadline": "str?",
+    },
+    "booking.cancelled.v1": {
+        "receipt_number": "str",
+        "cancelled_at": "str",
+        "reason": "str",
+    },
+    "booking.inspection_result_recorded.v1": {
+        "receipt_number": "str",
+        "recorded_at": "str",
+        "passed": "bool",
+        "findings": "list:str",
+        "recheck_date": "str?",
+    },
+    # Days with room (issue 4, capacity): the next working days of one agency, each half day
+    # with its capacity and free places; each publication replaces the agency's previous one.
+    "booking.availability.v1": {
+        "agency": "str",
+        "agency_name": "str",
+        "published_at": "str",
+        "days": "list:half_day",
+    },
     "ledger.checkpoint.v1": {
         "position": "int",
         "head_hash": "str",
@@ -96,6 +183,8 @@ PUBLIC_EVENTS: dict[str, dict[str, str]] = {
     },
 }
 NOTICE_ITEM_FIELDS = {"item": "str", "name": "str", "problem": "str", "reason": "str"}
+HALF_DAY_FIELDS = {"day": "str", "half": "str", "capacity": "int", "free": "int"}
+HALVES = frozenset({"am", "pm"})
 
 
 class ContractViolation(ValueError):
@@ -110,6 +199,23 @@ def _is_item(value: Any) -> bool:
     )
 
 
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_half_day(value: Any) -> bool:
+    """A half day with room: exactly its fields, an am/pm half, 0 <= free <= capacity."""
+    return (
+        isinstance(value, dict)
+        and set(value) == set(HALF_DAY_FIELDS)
+        and isinstance(value["day"], str)
+        and value["half"] in HALVES
+        and _is_count(value["capacity"])
+        and _is_count(value["free"])
+        and value["free"] <= value["capacity"]
+    )
+
+
 CHECKS: dict[str, Callable[[Any], bool]] = {
     "str": lambda v: isinstance(v, str),
     "str?": lambda v: v is None or isinstance(v, str),  # None: not known yet
@@ -117,6 +223,7 @@ CHECKS: dict[str, Callable[[Any], bool]] = {
     "bool": lambda v: isinstance(v, bool),
     "list:str": lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v),
     "list:item": lambda v: isinstance(v, list) and all(_is_item(i) for i in v),
+    "list:half_day": lambda v: isinstance(v, list) and all(_is_half_day(i) for i in v),
 }
 
 

@@ -4,11 +4,17 @@ bridge did not carry."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 
+from projections.public.bookings import HALF_NAMES_ZH
 from projections.store import ViewStore
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOON = time(12)  # the afternoon half day begins
 
 
 @dataclass(frozen=True)
@@ -45,9 +51,15 @@ class PublicQueries:
                 " WHERE receipt_number = ? ORDER BY seq",
                 [receipt_number],
             )
+            booking = tx.fetchone(
+                "SELECT * FROM public_bookings WHERE receipt_number = ?", [receipt_number]
+            )
         case["last_notice"] = _loads(case["last_notice"])
         case["referral"] = _loads(case["referral"])
         case["timeline"] = [{**t, "details": _loads(t["details"])} for t in timeline]
+        if booking is not None:
+            booking["result"] = _loads(booking["result"])
+        case["booking"] = booking  # None: the case is a filing
         return case
 
     def quarantine(self, receipt_number: str) -> dict[str, Any] | None:
@@ -103,6 +115,40 @@ class PublicQueries:
             row["passed"] = bool(row["passed"])
         return Page(rows, int(total["n"]) if total else 0, page, size)
 
+    def availability(self, now: datetime, agency: str | None = None) -> list[dict[str, Any]]:
+        """Per agency that has published (or only ``agency``): the half days with room that
+        have not begun at ``now`` (Asia/Shanghai: the morning begins at midnight, the
+        afternoon at noon), in order."""
+        local = now.astimezone(SHANGHAI)
+        today = local.date().isoformat()
+        with self.store.reading() as tx:
+            agencies = tx.fetchall(
+                "SELECT agency, agency_name, published_at FROM public_availability_agencies"
+                " WHERE CAST(? AS TEXT) IS NULL OR agency = ? ORDER BY agency",
+                [agency, agency],
+            )
+            rows = tx.fetchall(
+                "SELECT agency, day, half, capacity, free FROM public_availability"
+                " WHERE free > 0 AND day >= ? AND (CAST(? AS TEXT) IS NULL OR agency = ?)"
+                " ORDER BY agency, day, half",
+                [today, agency, agency],
+            )
+        begun = {"am"} if local.time() < NOON else {"am", "pm"}
+        days: dict[str, list[dict[str, Any]]] = {a["agency"]: [] for a in agencies}
+        for row in rows:
+            if row["day"] == today and row["half"] in begun:
+                continue  # this half day has begun: no inspection can be booked into it now
+            days.setdefault(row["agency"], []).append(
+                {
+                    "day": row["day"],
+                    "half": row["half"],
+                    "half_zh": HALF_NAMES_ZH.get(row["half"], row["half"]),
+                    "capacity": int(row["capacity"]),
+                    "free": int(row["free"]),
+                }
+            )
+        return [{**a, "days": days[a["agency"]]} for a in agencies]
+
     def checkpoints(self, after_seq: int = 0, limit: int = 100) -> list[dict[str, Any]]:
         with self.store.reading() as tx:
             return tx.fetchall(
@@ -123,6 +169,9 @@ class PublicQueries:
             "public_inspection_results": "seq",
             "public_checkpoints": "seq",
             "public_quarantine": "receipt_number",
+            "public_bookings": "receipt_number",
+            "public_availability": "agency, day, half",
+            "public_availability_agencies": "agency",
         }
         with self.store.reading() as tx:
             return [

@@ -1,5 +1,6 @@
 """The public side's read models, fed only by the receiver: case tracking, the certificate
-register, published inspection results and ledger checkpoints (RULES.md Art. 10, 20, 29).
+register, published inspection results and ledger checkpoints (RULES.md Art. 10, 20, 29);
+the bookings on tracking and the days with room are in projections.public.bookings.
 
 Each ``apply_*`` is a pure step from a public event to rows; the receiver calls ``apply`` inside
 the transaction that also moves its position, so every event takes effect exactly once.
@@ -10,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import orjson
-
+from projections.public import bookings
+from projections.public.tracking import add_step as _timeline
+from projections.public.tracking import json_text as _json
+from projections.public.tracking import update_case as _update_case
 from projections.store import Tx
 
 SCHEMA = [
@@ -45,6 +48,7 @@ SCHEMA = [
     """CREATE TABLE IF NOT EXISTS public_checkpoints (
         seq BIGINT PRIMARY KEY, position BIGINT NOT NULL, head_hash TEXT NOT NULL,
         hash_alg TEXT NOT NULL, recorded_at TEXT NOT NULL)""",
+    *bookings.SCHEMA,
 ]
 TABLES = [
     "public_cases",
@@ -53,6 +57,7 @@ TABLES = [
     "public_inspection_results",
     "public_checkpoints",
     "public_quarantine",
+    *bookings.TABLES,
 ]
 
 
@@ -77,26 +82,6 @@ STEP_NAMES_ZH = {
     "inspection_result_published": "公布检查结果",
     "certificate_revoked": "撤销备案凭证",
 }
-
-
-def _json(value: Any) -> str:
-    return orjson.dumps(value).decode()
-
-
-def _update_case(tx: Tx, seq: int, receipt: str, at: str, **changes: Any) -> None:
-    assignments = ", ".join(f"{column} = ?" for column in changes)
-    tx.execute(
-        f"UPDATE public_cases SET {assignments}, updated_at = ?, seq = ?"  # noqa: S608 - fixed names
-        " WHERE receipt_number = ?",
-        [*changes.values(), at, seq, receipt],
-    )
-
-
-def _timeline(tx: Tx, seq: int, receipt: str, event_type: str, at: str, details: Any) -> None:
-    tx.execute(
-        "INSERT INTO public_case_timeline VALUES (?, ?, ?, ?, ?)",
-        [receipt, seq, event_type, at, _json(details)],
-    )
 
 
 def received(tx: Tx, seq: int, p: dict[str, Any]) -> None:
@@ -307,6 +292,7 @@ APPLY: dict[str, Callable[[Tx, int, dict[str, Any]], None]] = {
     "filing.inspection_result_published.v1": result_published,
     "intake.quarantined.v1": quarantined,
     "ledger.checkpoint.v1": checkpoint,
+    **bookings.APPLY,
 }
 
 

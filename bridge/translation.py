@@ -1,0 +1,74 @@
+"""What every translation of the allow-list shares (bridge.allow_list for filings and intake,
+bridge.allow_list_bookings for bookings): the shape of a public event, the aggregates as of
+a version, the sources a translation may consult, and how moments and deadlines are written.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from domain.agencies import AgencyDirectory
+from domain.booking import Booking
+from domain.calendar import SHANGHAI, CalendarNotCovered, WorkingDayCalendar
+from domain.filing import Filing
+
+PublicEvent = tuple[str, dict[str, Any]]
+
+
+class RecentAggregates:
+    """Aggregates as of a version, for the translations. The outbound reads the log in order,
+    so it rolls the aggregates it has seen forward with each event (no query); anything else
+    is rebuilt from the store. Private to one outbound bridge: nothing else mutates them."""
+
+    def __init__(self, app: Any, size: int = 2048) -> None:
+        self.app = app
+        self.size = size
+        self._cache: OrderedDict[Any, Any] = OrderedDict()
+
+    def observe(self, event: Any) -> None:
+        """Roll the cached aggregate forward by ``event`` (read in log order)."""
+        key = event.originator_id
+        cached = self._cache.pop(key, None)
+        if event.originator_version == 1:
+            cached = event.mutate(None)
+        elif cached is not None and cached.version == event.originator_version - 1:
+            cached = event.mutate(cached)
+        else:
+            return  # not seen from the start: rebuilt on demand
+        self._cache[key] = cached
+        if len(self._cache) > self.size:
+            self._cache.popitem(last=False)
+
+    def at(self, aggregate_id: Any, version: int) -> Any:
+        cached = self._cache.get(aggregate_id)
+        if cached is not None and cached.version == version:
+            return cached
+        return self.app.repository.get(aggregate_id, version=version)
+
+
+@dataclass(frozen=True)
+class Sources:
+    """What translations may consult besides the event itself."""
+
+    calendar: WorkingDayCalendar
+    agencies: AgencyDirectory
+    filing_at: Callable[[Any, int], Filing]  # the filing as of a version
+    booking_at: Callable[[Any, int], Booking]  # the booking as of a version
+
+
+def at(moment: datetime) -> str:
+    return moment.astimezone(SHANGHAI).isoformat(timespec="seconds")
+
+
+def known(compute: Callable[[], datetime | None]) -> str | None:
+    """A deadline as the public sees it, or None while the calendar of its year is not
+    configured (or no period runs): the bridge must never stop for want of a deadline."""
+    try:
+        moment = compute()
+    except CalendarNotCovered:
+        return None
+    return at(moment) if moment is not None else None
