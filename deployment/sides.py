@@ -14,13 +14,13 @@ from api_public.ratelimit import RateLimiter
 from api_public.routes import PublicBackend
 from bridge.allow_list import RecentAggregates, Sources
 from bridge.contract.envelope import load_verify_key
-from bridge.intake.importer import IntakeImporter
-from bridge.intake.public import PublicIntake
+from bridge.intake.importer import IntakeImporter, IntakeInbox
+from bridge.intake.public import IntakeDrop, PublicIntake
 from bridge.keys import create_key_pair, load_signing_key
 from bridge.outbound import Checkpoints, LedgerHead, OutboundBridge
 from bridge.receiver import Receiver
 from bridge.transports.base import BatchSink, BatchSource
-from bridge.transports.ferry import FerrySink, FerrySource, IntakeDrop, IntakeInbox
+from bridge.transports.ferry import FerryIntakeDrop, FerryIntakeInbox, FerrySink, FerrySource
 from deployment.bootstrap import Platform
 from deployment.settings import InternalSettings, PublicSettings, Transport
 from projections.public.queries import PublicQueries
@@ -50,7 +50,12 @@ def build_outbound(
 ) -> OutboundBridge:
     app = platform.app
     recent = RecentAggregates(app)
-    sources = Sources(calendar=platform.calendar, agencies=platform.agencies, filing_at=recent.at)
+    sources = Sources(
+        calendar=platform.calendar,
+        agencies=platform.agencies,
+        filing_at=recent.at,
+        booking_at=recent.at,
+    )
     return OutboundBridge(
         app=app,
         store=platform.views,
@@ -123,10 +128,12 @@ def build_public(
         clock,
     )
     queries = PublicQueries(store)
+    drop = intake_drop(settings)
+    if hasattr(drop, "close"):
+        closers.append(drop.close)
     intake = PublicIntake(
         store,
-        settings.uploads,
-        IntakeDrop(settings.intake_dir),
+        drop,
         settings.max_file_bytes,
         settings.max_submission_bytes,
         clock,
@@ -137,6 +144,7 @@ def build_public(
         code_attempts=RateLimiter(settings.query_code_attempts_per_minute),
         intake=intake,
         submissions=RateLimiter(settings.submissions_per_minute),
+        clock=clock,
     )
     return PublicSide(settings, store, receiver, queries, backend, closers)
 
@@ -150,19 +158,42 @@ def embedded_public_settings(settings: InternalSettings) -> PublicSettings:
         hash_algorithm=settings.hash_algorithm,
         poll_seconds=settings.poll_seconds,
         intake_dir=settings.intake_inbox,
-        uploads_dir=settings.intake_uploads,
     )
 
 
-def build_importer(platform: Platform, settings: InternalSettings) -> IntakeImporter:
-    """The internal half of intake, over the intake ferry (NATS intake is not built yet)."""
+def intake_drop(settings: PublicSettings) -> IntakeDrop:
+    """Where the public side hands submissions over: the same transport as its batches come by."""
+    if settings.transport is Transport.NATS:
+        from bridge.transports.nats_intake import NatsIntakeDrop
+
+        return NatsIntakeDrop(
+            settings.nats_url, settings.nats_credentials, timeout=settings.intake_timeout_seconds
+        )
+    return FerryIntakeDrop(settings.intake_dir)
+
+
+def intake_inbox(settings: InternalSettings) -> IntakeInbox:
+    """Where the importer pulls submissions from: the bridge's transport, the other way."""
+    if settings.bridge_transport is Transport.NATS:
+        from bridge.transports.nats_intake import NatsIntakeInbox
+
+        return NatsIntakeInbox(
+            settings.nats_url, settings.nats_intake_credentials, settings.intake_staging
+        )
+    return FerryIntakeInbox(settings.intake_inbox)
+
+
+def build_importer(
+    platform: Platform, settings: InternalSettings, inbox: IntakeInbox | None = None
+) -> IntakeImporter:
+    """The internal half of intake, over the configured transport."""
     return IntakeImporter(
         filings=platform.services.filings,
+        bookings=platform.services.bookings,
         intake=platform.services.intake,
         agencies=platform.agencies,
         store=platform.views,
-        inbox=IntakeInbox(settings.intake_inbox),
-        uploads=settings.intake_uploads,
+        inbox=inbox or intake_inbox(settings),
         documents=settings.documents_dir,
         max_file_bytes=settings.intake_max_file_bytes,
         clock=platform.services.context.clock,

@@ -2,9 +2,15 @@
 by both halves (the public side when it accepts, the internal side again when it imports).
 Imports nothing of the project.
 
-A record is one JSON object (``FORMAT``): the receipt number the public side issued, when, the
-applicant's submission as typed, the documents it references by content hash, and the hash of
-the query code shown once. It is inert data: nothing in it names a command to run.
+A submission travels as one *bundle* (``pack``/``unpack``): a short header, the record as JSON,
+then the uploaded files' bytes in the order the record lists them. The record holds the receipt
+number the public side issued, when, the applicant's submission as typed, the documents by
+content hash, size and type, and the hash of the query code shown once. It is inert data:
+nothing in it names a command to run. The files travel inside the bundle, so the internal side
+needs nothing from the public side but what the transport carries.
+
+Two kinds: a construction fire filing (``BA`` receipts, ``FILING_FORMAT``) and a booking of an
+on-site inspection (``YY`` receipts, ``BOOKING_FORMAT``).
 """
 
 from __future__ import annotations
@@ -12,30 +18,69 @@ from __future__ import annotations
 import io
 import re
 import secrets
+import unicodedata
 import zipfile
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-FORMAT = "firegov.intake.filing.v1"
+import orjson
+
+FILING_FORMAT = "firegov.intake.filing.v1"
+BOOKING_FORMAT = "firegov.intake.booking.v1"
+PREFIXES = {FILING_FORMAT: "BA", BOOKING_FORMAT: "YY"}
 # The same alphabet as ``domain.numbering.RECEIPT_ALPHABET`` (a unit test keeps them equal):
 # the domain may not import the bridge, and the public side may not import the domain.
 RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ"
-RECEIPT = re.compile(r"^BA\d{8}[A-HJ-NP-Z]{6}$")
+RECEIPT = re.compile(r"^(BA|YY)\d{8}[A-HJ-NP-Z]{6}$")
 ITEM = re.compile(r"^[a-z][a-z_]{0,39}$")
 DOCUMENT = re.compile(r"^sha256:[0-9a-f]{64}$")
+BUNDLE_MAGIC = b"FIREGOV-INTAKE-1\n"
 
-# field -> maximum length; every field is a required string.
-FILING_FIELDS: dict[str, int] = {
-    "kind": 20,
-    "organisation_name": 200,
-    "credit_code": 18,
-    "project_name": 200,
-    "project_address": 200,
-    "district": 32,
-    "contact_name": 50,
-    "contact_phone": 20,
+
+@dataclass(frozen=True)
+class Field:
+    longest: int
+    required: bool = True
+    kind: type = str  # str or bool
+    moment: bool = False  # text that must read as an ISO 8601 date and time
+
+
+FILING_FIELDS: dict[str, Field] = {
+    "kind": Field(20),
+    "organisation_name": Field(200),
+    "credit_code": Field(18),
+    "project_name": Field(200),
+    "project_address": Field(200),
+    "district": Field(32),
+    "contact_name": Field(50),
+    "contact_phone": Field(20),
 }
+# Art. 14: project, wished time, contact person and means, agency asked, and the basis (Art. 13).
+BOOKING_FIELDS: dict[str, Field] = {
+    "kind": Field(40),
+    "route": Field(40, required=False),
+    "district": Field(32),
+    "agency": Field(40, required=False),  # the agency asked; unset: the competent one
+    "organisation_name": Field(200),
+    "credit_code": Field(18),
+    "project_name": Field(200),
+    "wished_time": Field(40, moment=True),  # ISO 8601 with its offset, or Shanghai time
+    "contact_name": Field(50),
+    "contact_phone": Field(20),
+    "basis_kind": Field(40),
+    "basis_number": Field(100),
+    "basis_on_platform": Field(0, kind=bool),
+}
+FIELDS = {FILING_FORMAT: FILING_FIELDS, BOOKING_FORMAT: BOOKING_FIELDS}
+BASIS_DOCUMENT = "basis_document"  # the uploaded scan of a certificate issued elsewhere
 MAX_DOCUMENTS = 20
+
+# GB 32100-2015: the public side checks the check character too, so a typing error is answered
+# at once; the internal side checks again (domain.identifiers; a unit test keeps them equal).
+CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_CREDIT_CODE_FORMAT = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}")
 
 PDF, JPEG, PNG, OFD = "application/pdf", "image/jpeg", "image/png", "application/ofd"
 EXTENSIONS = {
@@ -55,13 +100,29 @@ class IntakeInvalid(ValueError):
         self.message_zh, self.message_en = message_zh, message_en
 
 
-def new_receipt_number(day: date) -> str:
-    """``BA`` + yyyymmdd (Asia/Shanghai) + 6 random letters, as the window issues them."""
-    return f"BA{day:%Y%m%d}" + "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(6))
+def new_receipt_number(day: date, prefix: str = "BA") -> str:
+    """``prefix`` (BA filing, YY booking) + yyyymmdd (Asia/Shanghai) + 6 random letters, as
+    the window issues them."""
+    return f"{prefix}{day:%Y%m%d}" + "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(6))
 
 
-def check_filing_submission(value: Any) -> dict[str, str]:
-    """The submission's fields, stripped; IntakeInvalid for anything missing, extra or too long."""
+def credit_code_problem(value: str) -> str | None:
+    """None for a well-formed code with the right check character; else what is wrong."""
+    code = unicodedata.normalize("NFKC", value).strip().upper()
+    if not _CREDIT_CODE_FORMAT.fullmatch(code):
+        return "format"
+    total = sum(
+        CREDIT_CODE_ALPHABET.index(c) * w
+        for c, w in zip(code[:17], _CREDIT_CODE_WEIGHTS, strict=True)
+    )
+    if CREDIT_CODE_ALPHABET[(31 - total % 31) % 31] != code[17]:
+        return "check_character"
+    return None
+
+
+def check_submission(value: Any, fields: dict[str, Field]) -> dict[str, Any]:
+    """The submission's fields, text stripped; IntakeInvalid for anything missing, extra, of
+    the wrong type or too long, and for a credit code whose check character is wrong."""
     if not isinstance(value, dict):
         raise IntakeInvalid(
             "invalid_submission",
@@ -69,27 +130,66 @@ def check_filing_submission(value: Any) -> dict[str, str]:
             "申报信息须为 JSON 对象",
             "submission must be an object",
         )
-    extra = sorted(set(value) - set(FILING_FIELDS))
+    extra = sorted(set(value) - set(fields))
     if extra:
         raise IntakeInvalid(
             "unknown_field", extra[0], f"未知字段 {extra[0]}", f"unknown field {extra[0]!r}"
         )
-    clean: dict[str, str] = {}
-    for field, longest in FILING_FIELDS.items():
-        text = value.get(field)
-        if not isinstance(text, str) or not text.strip():
+    clean: dict[str, Any] = {}
+    for name, field in fields.items():
+        given = value.get(name)
+        if field.kind is bool:
+            if not isinstance(given, bool):
+                raise IntakeInvalid(
+                    "missing_field", name, f"{name} 须为 true 或 false", f"{name} must be a boolean"
+                )
+            clean[name] = given
+            continue
+        if given is None and not field.required:
+            continue
+        if not isinstance(given, str) or not given.strip():
             raise IntakeInvalid(
-                "missing_field", field, f"{field} 为必填文本", f"{field} is required text"
+                "missing_field", name, f"{name} 为必填文本", f"{name} is required text"
             )
-        if len(text.strip()) > longest:
+        if len(given.strip()) > field.longest:
             raise IntakeInvalid(
                 "field_too_long",
-                field,
-                f"{field} 不得超过 {longest} 个字符",
-                f"{field} is longer than {longest} characters",
+                name,
+                f"{name} 不得超过 {field.longest} 个字符",
+                f"{name} is longer than {field.longest} characters",
             )
-        clean[field] = text.strip()
+        clean[name] = given.strip()
+        if field.moment:
+            try:
+                datetime.fromisoformat(clean[name])
+            except ValueError:
+                raise IntakeInvalid(
+                    f"invalid_{name}",
+                    name,
+                    f"{name} 应为日期和时间，如 2027-03-02T09:00",
+                    f"{name} must be a date and time such as 2027-03-02T09:00",
+                ) from None
+    problem = credit_code_problem(clean["credit_code"])
+    if problem is not None:
+        raise IntakeInvalid(
+            "invalid_credit_code",
+            "credit_code",
+            "统一社会信用代码格式不正确（应为18位数字或大写字母，不含I、O、Z、S、V）"
+            if problem == "format"
+            else "统一社会信用代码校验码不正确，请核对后重新填写",
+            "a unified social credit code is 18 digits or capital letters (no I, O, Z, S, V)"
+            if problem == "format"
+            else "the check character of the unified social credit code is wrong",
+        )
     return clean
+
+
+def required_items(record_format: str, submission: dict[str, Any]) -> tuple[str, ...]:
+    """The documents a submission cannot do without: a booking whose certificate was issued
+    elsewhere rests on its uploaded scan (Art. 13). A filing's checklist is the domain's."""
+    if record_format == BOOKING_FORMAT and not submission["basis_on_platform"]:
+        return (BASIS_DOCUMENT,)
+    return ()
 
 
 def sniff(head: bytes, whole: bytes | None = None) -> str | None:
@@ -142,13 +242,19 @@ def check_document(field: str, file_name: str, data: bytes, max_bytes: int) -> s
 
 def check_record(value: Any) -> dict[str, Any]:
     """A stored intake record, checked again by the side that imports it."""
-    if not isinstance(value, dict) or value.get("format") != FORMAT:
+    record_format = value.get("format") if isinstance(value, dict) else None
+    if record_format not in FIELDS:
         raise IntakeInvalid("invalid_record", "format", "格式不符", "not an intake record")
     receipt = value.get("receipt_number")
-    if not isinstance(receipt, str) or not RECEIPT.match(receipt):
+    if not (
+        isinstance(receipt, str)
+        and RECEIPT.match(receipt)
+        and receipt.startswith(PREFIXES[record_format])
+    ):
         raise IntakeInvalid("invalid_record", "receipt_number", "受理编号不符", "bad receipt")
     documents = value.get("documents")
-    if not isinstance(documents, list) or not 0 < len(documents) <= MAX_DOCUMENTS:
+    least = 1 if record_format == FILING_FORMAT else 0
+    if not isinstance(documents, list) or not least <= len(documents) <= MAX_DOCUMENTS:
         raise IntakeInvalid("invalid_record", "documents", "材料清单不符", "bad documents")
     for doc in documents:
         if not (
@@ -159,6 +265,7 @@ def check_record(value: Any) -> dict[str, Any]:
             and DOCUMENT.match(doc["document"])
             and isinstance(doc.get("file_name"), str)
             and isinstance(doc.get("size"), int)
+            and doc["size"] > 0
             and doc.get("media_type") in EXTENSIONS
         ):
             raise IntakeInvalid("invalid_record", "documents", "材料清单不符", "bad document")
@@ -166,4 +273,42 @@ def check_record(value: Any) -> dict[str, Any]:
         value.get("submitted_at"), str
     ):
         raise IntakeInvalid("invalid_record", "query_code_hash", "记录不完整", "incomplete record")
-    return {**value, "submission": check_filing_submission(value.get("submission"))}
+    submission = check_submission(value.get("submission"), FIELDS[record_format])
+    have = {doc["item"] for doc in documents}
+    for item in required_items(record_format, submission):
+        if item not in have:
+            raise IntakeInvalid(
+                "missing_document", item, f"请上传材料 {item}", f"document {item} is missing"
+            )
+    return {**value, "submission": submission}
+
+
+def pack(record: dict[str, Any], contents: list[bytes]) -> bytes:
+    """One bundle: header, the record's length and JSON, then each file's bytes in the
+    record's order (their sizes are in the record)."""
+    head = orjson.dumps(record)
+    return BUNDLE_MAGIC + len(head).to_bytes(4, "big") + head + b"".join(contents)
+
+
+def unpack(bundle: bytes) -> tuple[dict[str, Any], list[bytes]]:
+    """The checked record and its files' bytes; IntakeInvalid when the bundle is not whole."""
+    start = len(BUNDLE_MAGIC) + 4
+    if not bundle.startswith(BUNDLE_MAGIC) or len(bundle) < start:
+        raise IntakeInvalid("invalid_record", "bundle", "不是申报包", "not an intake bundle")
+    end = start + int.from_bytes(bundle[len(BUNDLE_MAGIC) : start], "big")
+    try:
+        parsed = orjson.loads(bundle[start:end])
+    except orjson.JSONDecodeError:
+        raise IntakeInvalid("invalid_record", "bundle", "记录不是 JSON", "not JSON") from None
+    record = check_record(parsed)
+    contents, offset = [], end
+    for doc in record["documents"]:
+        contents.append(bundle[offset : offset + doc["size"]])
+        offset += doc["size"]
+    if offset != len(bundle) or any(
+        len(c) != d["size"] for c, d in zip(contents, record["documents"], strict=True)
+    ):
+        raise IntakeInvalid(
+            "document_mismatch", "documents", "申报包中的文件与清单不符", "files differ from list"
+        )
+    return record, contents

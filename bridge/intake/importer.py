@@ -1,14 +1,16 @@
-"""The internal half of intake (issue 4): pull the records the public side stored, check
-everything again (the contract, each file by content, hash and size, then the domain: credit
-code, district -> competent agency, checklist) and run ``FilingService.submit`` under the
-system actor. An invalid record is quarantined with its reason; it never half-exists.
+"""The internal half of intake (issue 4): pull the bundles the public side handed to the
+intake transport (file ferry or NATS), check everything again (the contract, each file by
+content, hash and size, then the domain: credit code and ID check characters, district ->
+competent agency, checklist, the certificate a booking rests on) and run the command under the
+system actor: ``FilingService.submit`` (``FilingSubmitted``) or ``BookingService.request``
+(``BookingRequested``). An invalid bundle is quarantined with its reason, which the applicant
+sees on tracking; it never half-exists.
 
-Each receipt is imported once: ``intake_imported`` records the outcome, and the filing's id is
+Each receipt is imported once: ``intake_imported`` records the outcome, and the case's id is
 derived from the receipt number, so even a crash between the command and that row cannot make
-a second case (the second submit conflicts and is recorded as imported).
-
-Production gap: the embedded installation reads the public uploads directory directly; across
-a one-way gateway the files must be ferried with their records (not built yet).
+a second case (the second command conflicts and is recorded as imported). Once the outcome is
+recorded the bundle is dropped from the inbox: its files are kept by content hash in the
+documents directory, and the personal data it held in the clear lives on only sealed in events.
 """
 
 from __future__ import annotations
@@ -18,17 +20,23 @@ import os
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-import orjson
 import structlog
 
-from bridge.contract.intake import IntakeInvalid, check_document, check_record
-from bridge.transports.ferry import IntakeInbox
+from bridge.contract.intake import (
+    BASIS_DOCUMENT,
+    BOOKING_FORMAT,
+    IntakeInvalid,
+    check_document,
+    unpack,
+)
 from domain.actor import Actor
 from domain.agencies import AgencyDirectory
+from domain.calendar import SHANGHAI
 from domain.errors import ConcurrentChange, DomainError, NotFound
 from domain.filing import Material
+from domain.services.bookings import BookingService
 from domain.services.filings import FilingService
 from domain.services.intake import IntakeService
 from projections.store import ViewStore
@@ -38,6 +46,18 @@ SCHEMA = """CREATE TABLE IF NOT EXISTS intake_imported (
     receipt_number TEXT PRIMARY KEY, outcome TEXT NOT NULL, reason_code TEXT, field TEXT,
     reason_zh TEXT, reason_en TEXT, imported_at TEXT NOT NULL)"""
 IMPORTED, QUARANTINED = "imported", "quarantined"
+
+
+class IntakeInbox(Protocol):
+    """The internal end of an intake transport (bridge.transports.ferry / nats_intake)."""
+
+    def pending(self) -> list[str]: ...
+
+    def read(self, receipt_number: str) -> bytes | None: ...
+
+    def done(self, receipt_number: str) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class Quarantine(Exception):
@@ -55,35 +75,43 @@ class IntakeImporter:
     def __init__(
         self,
         filings: FilingService,
+        bookings: BookingService,
         intake: IntakeService,
         agencies: AgencyDirectory,
         store: ViewStore,
         inbox: IntakeInbox,
-        uploads: Path,
         documents: Path,
         max_file_bytes: int,
         clock: Callable[[], datetime],
     ) -> None:
         self.filings, self.agencies, self.store, self.inbox = filings, agencies, store, inbox
-        self.intake = intake
-        self.uploads, self.documents, self.clock = uploads, documents, clock
+        self.intake, self.bookings = intake, bookings
+        self.documents, self.clock = documents, clock
         self.max_file_bytes = max_file_bytes
         documents.mkdir(parents=True, exist_ok=True)
         with store.transaction() as tx:
             tx.execute(SCHEMA)
 
     def step(self) -> int:
-        """Import every record not imported yet; returns how many were handled."""
+        """Import every bundle not imported yet; returns how many were handled. A bundle whose
+        outcome is recorded is dropped from the inbox (delivered twice: dropped unread)."""
+        receipts = self.inbox.pending()
+        if not receipts:
+            return 0
         with self.store.reading() as tx:
             done = {
                 r["receipt_number"]
                 for r in tx.fetchall("SELECT receipt_number FROM intake_imported")
             }
         handled = 0
-        for receipt, data in self.inbox.records():
+        for receipt in receipts:
             if receipt not in done:
+                data = self.inbox.read(receipt)
+                if data is None:
+                    continue
                 self.import_one(receipt, data)
                 handled += 1
+            self.inbox.done(receipt)
         return handled
 
     def import_one(self, receipt: str, data: bytes) -> str:
@@ -103,14 +131,30 @@ class IntakeImporter:
 
     def _import(self, receipt: str, data: bytes) -> None:
         try:
-            record = check_record(orjson.loads(data))
-        except orjson.JSONDecodeError:
-            raise Quarantine("invalid_record", None, "记录不是 JSON", "not JSON") from None
+            record, contents = unpack(data)
         except IntakeInvalid as error:
             raise Quarantine(error.code, error.field, error.message_zh, error.message_en) from None
         if record["receipt_number"] != receipt:
             raise Quarantine("invalid_record", "receipt_number", "受理编号不符", "receipt mismatch")
-        materials = [self._document(doc) for doc in record["documents"]]
+        materials = [
+            self._check_document(doc, content)
+            for doc, content in zip(record["documents"], contents, strict=True)
+        ]
+        written = [self._keep(content) for content in contents]
+        try:
+            if record["format"] == BOOKING_FORMAT:
+                self._request_booking(receipt, record, materials)
+            else:
+                self._submit_filing(receipt, record, materials)
+        except Quarantine:  # nothing of a refused submission stays behind
+            for path in written:
+                if path is not None:
+                    path.unlink(missing_ok=True)
+            raise
+
+    def _submit_filing(
+        self, receipt: str, record: dict[str, Any], materials: list[Material]
+    ) -> None:
         try:
             self.filings.load(receipt)
             return  # delivered again after a crash before its row: already there
@@ -132,15 +176,69 @@ class IntakeImporter:
         except DomainError as error:
             raise Quarantine(error.code, error.field, error.message_zh, error.message_en) from None
 
-    def _document(self, doc: dict[str, Any]) -> Material:
+    def _request_booking(
+        self, receipt: str, record: dict[str, Any], materials: list[Material]
+    ) -> None:
+        try:
+            self.bookings.load(receipt)
+            return  # delivered again after a crash before its row: already there
+        except NotFound:
+            pass
+        fields = dict(record["submission"])
+        scan = next((m["document"] for m in materials if m["item"] == BASIS_DOCUMENT), "")
+        try:
+            wished = datetime.fromisoformat(fields.pop("wished_time"))
+            if wished.tzinfo is None:  # as a person types it on the portal: Shanghai time
+                wished = wished.replace(tzinfo=SHANGHAI)
+        except ValueError:
+            raise Quarantine(
+                "invalid_wished_time",
+                "wished_time",
+                "期望检查时间应为 ISO 8601 日期时间",
+                "wished_time must be an ISO 8601 date and time",
+            ) from None
+        try:
+            agency = self.agencies.competent_for(fields["district"])
+            self.bookings.request(
+                Actor.system(agency.code, "intake"),
+                kind=fields["kind"],
+                route=fields.get("route", "ordinary"),
+                agency=fields.get("agency"),
+                district=fields["district"],
+                organisation_name=fields["organisation_name"],
+                credit_code=fields["credit_code"],
+                project_name=fields["project_name"],
+                wished_time=wished,
+                contact_name=fields["contact_name"],
+                contact_phone=fields["contact_phone"],
+                basis_kind=fields["basis_kind"],
+                basis_number=fields["basis_number"],
+                basis_on_platform=fields["basis_on_platform"],
+                basis_document=scan,
+                channel="online",
+                query_code_hash=record["query_code_hash"],
+                receipt_number=receipt,
+            )
+        except ConcurrentChange:
+            return  # another importer made it meanwhile
+        except DomainError as error:
+            raise Quarantine(error.code, error.field, error.message_zh, error.message_en) from None
+
+    def _keep(self, content: bytes) -> Path | None:
+        """Store ``content`` by its hash; the path if this import wrote it (None if it was
+        there already, kept for another case)."""
+        digest = hashlib.sha256(content).hexdigest()
+        target = self.documents / digest
+        if target.exists():
+            return None
+        temporary = target.with_name(f".{digest}.{os.getpid()}.tmp")
+        temporary.write_bytes(content)
+        os.replace(temporary, target)
+        return target
+
+    def _check_document(self, doc: dict[str, Any], content: bytes) -> Material:
         digest = doc["document"].removeprefix("sha256:")
         item = doc["item"]
-        try:
-            content = (self.uploads / digest).read_bytes()
-        except FileNotFoundError:
-            raise Quarantine(
-                "document_missing", item, f"材料 {item} 的文件未送达", f"file of {item} missing"
-            ) from None
         if hashlib.sha256(content).hexdigest() != digest or len(content) != doc["size"]:
             raise Quarantine(
                 "document_mismatch",
@@ -154,11 +252,6 @@ class IntakeImporter:
             raise Quarantine(error.code, error.field, error.message_zh, error.message_en) from None
         if media_type != doc["media_type"]:
             raise Quarantine("document_mismatch", item, "文件类型与记录不符", "type differs")
-        target = self.documents / digest
-        if not target.exists():
-            temporary = target.with_name(f".{digest}.{os.getpid()}.tmp")
-            temporary.write_bytes(content)
-            os.replace(temporary, target)
         return Material(
             item=item,
             document=doc["document"],

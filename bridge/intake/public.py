@@ -1,6 +1,9 @@
-"""The public half of intake (issue 4): a citizen's filing submission becomes one inert record
-in the intake ferry, its files stored by content hash. Nothing here can run a command: the
-internal side pulls the record, checks everything again and decides. Imports no domain module.
+"""The public half of intake (issue 4): a citizen's filing or booking becomes one inert bundle
+(the record and its files, bridge.contract.intake) handed to the intake transport (file ferry or
+NATS). Nothing here can run a command: the internal side pulls the bundle, checks everything
+again and decides. Imports no domain module. The public side keeps no copy of the files or of
+the personal data typed in: only the receipt number, the kind, when, and the query code's hash
+(so tracking can say "received, waiting for the internal side").
 
 Idempotency keys: the first answer holds the query code, which the public side must not keep
 in the clear, so the answer is stored encrypted with a key derived from the idempotency key
@@ -15,24 +18,28 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from bridge.contract.intake import (
-    FORMAT,
+    BASIS_DOCUMENT,
+    BOOKING_FORMAT,
+    FIELDS,
+    FILING_FORMAT,
     ITEM,
     MAX_DOCUMENTS,
+    PREFIXES,
     IntakeInvalid,
     check_document,
-    check_filing_submission,
+    check_submission,
     new_receipt_number,
+    pack,
+    required_items,
 )
 from bridge.contract.query_code import hash_query_code, new_query_code
-from bridge.transports.ferry import IntakeDrop
 from projections.store import ViewStore
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -44,6 +51,17 @@ SCHEMA = (
         key_hash TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, answer TEXT,
         created_at TEXT NOT NULL)""",
 )
+
+
+class IntakeDrop(Protocol):
+    """Where the public side hands a bundle to the intake transport (the ferry's outbox, or
+    the NATS intake stream); raises when it could not take it."""
+
+    def put(self, receipt_number: str, data: bytes) -> None: ...
+
+
+class IntakeUnavailable(Exception):
+    """The intake transport did not take the submission: nothing was stored; retry later."""
 
 
 @dataclass(frozen=True)
@@ -86,22 +104,20 @@ class PublicIntake:
     def __init__(
         self,
         store: ViewStore,
-        uploads: Path,
         drop: IntakeDrop,
         max_file_bytes: int,
         max_submission_bytes: int,
         clock: Callable[[], datetime],
     ) -> None:
-        self.store, self.uploads, self.drop, self.clock = store, uploads, drop, clock
+        self.store, self.drop, self.clock = store, drop, clock
         self.max_file_bytes, self.max_submission_bytes = max_file_bytes, max_submission_bytes
-        uploads.mkdir(parents=True, exist_ok=True)
         with store.transaction() as tx:
             for statement in SCHEMA:
                 tx.execute(statement)
 
     def check(
-        self, submission: bytes, uploads: list[Upload]
-    ) -> tuple[dict[str, str], list[dict[str, Any]]]:
+        self, record_format: str, submission: bytes, uploads: list[Upload]
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """The submission and its documents, or IntakeInvalid; stores nothing."""
         try:
             parsed = orjson.loads(submission)
@@ -112,9 +128,18 @@ class PublicIntake:
                 "申报信息不是有效的 JSON",
                 "submission is not valid JSON",
             ) from None
-        fields = check_filing_submission(parsed)
-        if not uploads:
+        fields = check_submission(parsed, FIELDS[record_format])
+        if record_format == FILING_FORMAT and not uploads:
             raise IntakeInvalid("no_documents", "files", "请上传材料", "no documents were uploaded")
+        given = {u.field for u in uploads}
+        for item in required_items(record_format, fields):
+            if item not in given:
+                raise IntakeInvalid(
+                    "missing_document",
+                    item,
+                    "证明文件不是本平台出具的，请上传其扫描件",
+                    "the certificate was not issued on this platform: upload its scan",
+                )
         if len(uploads) > MAX_DOCUMENTS:
             raise IntakeInvalid("too_many_files", "files", "上传文件过多", "too many files")
         if sum(len(u.data) for u in uploads) > self.max_submission_bytes:
@@ -126,7 +151,11 @@ class PublicIntake:
             )
         documents, seen = [], set()
         for upload in uploads:
-            if not ITEM.match(upload.field) or upload.field in seen:
+            if (
+                not ITEM.match(upload.field)
+                or upload.field in seen
+                or (record_format == BOOKING_FORMAT and upload.field != BASIS_DOCUMENT)
+            ):
                 raise IntakeInvalid(
                     "invalid_item",
                     upload.field,
@@ -151,17 +180,32 @@ class PublicIntake:
     def submit_filing(
         self, submission: bytes, uploads: list[Upload], idempotency_key: str | None = None
     ) -> dict[str, Any]:
-        """The answer (receipt number, query code shown once); IntakeInvalid stores nothing."""
-        fields, documents = self.check(submission, uploads)
+        return self.submit(FILING_FORMAT, submission, uploads, idempotency_key)
+
+    def submit_booking(
+        self, submission: bytes, uploads: list[Upload], idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        return self.submit(BOOKING_FORMAT, submission, uploads, idempotency_key)
+
+    def submit(
+        self,
+        record_format: str,
+        submission: bytes,
+        uploads: list[Upload],
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """The answer (receipt number, query code shown once); IntakeInvalid stores nothing,
+        IntakeUnavailable neither (the transport did not take it)."""
+        fields, documents = self.check(record_format, submission, uploads)
         fingerprint = hashlib.sha256(
-            orjson.dumps([fields, documents], option=orjson.OPT_SORT_KEYS)
+            orjson.dumps([record_format, fields, documents], option=orjson.OPT_SORT_KEYS)
         ).hexdigest()
         if idempotency_key is not None:
             earlier = self._claim(idempotency_key, fingerprint)
             if earlier is not None:
                 return earlier
         try:
-            answer = self._store(fields, documents, uploads)
+            answer = self._store(record_format, fields, documents, uploads)
         except BaseException:
             if idempotency_key is not None:
                 with self.store.transaction() as tx:
@@ -215,33 +259,38 @@ class PublicIntake:
             ) from None
 
     def _store(
-        self, fields: dict[str, str], documents: list[dict[str, Any]], uploads: list[Upload]
+        self,
+        record_format: str,
+        fields: dict[str, Any],
+        documents: list[dict[str, Any]],
+        uploads: list[Upload],
     ) -> dict[str, Any]:
-        for document, upload in zip(documents, uploads, strict=True):
-            path = self.uploads / document["document"].removeprefix("sha256:")
-            if not path.exists():  # content-addressed: the same bytes are stored once
-                temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-                temporary.write_bytes(upload.data)
-                os.replace(temporary, path)
         now = self.clock().astimezone(SHANGHAI)  # times shown to people are Shanghai time
-        receipt = new_receipt_number(now.date())
+        receipt = new_receipt_number(now.date(), PREFIXES[record_format])
         code = new_query_code()
         code_hash = hash_query_code(code)
         record = {
-            "format": FORMAT,
+            "format": record_format,
             "receipt_number": receipt,
             "submitted_at": now.isoformat(),
             "submission": fields,
             "documents": documents,
             "query_code_hash": code_hash,
         }
-        self.drop.put(receipt, orjson.dumps(record))
+        # The pending row first: if the transport then fails, the row goes again and the
+        # applicant is told to retry; a bundle is never sent without its row.
         with self.store.transaction() as tx:
             tx.execute(
                 "INSERT INTO public_pending (receipt_number, kind, submitted_at, query_code_hash)"
                 " VALUES (?, ?, ?, ?)",
                 [receipt, fields["kind"], now.isoformat(), code_hash],
             )
+        try:
+            self.drop.put(receipt, pack(record, [u.data for u in uploads]))
+        except Exception as error:
+            with self.store.transaction() as tx:
+                tx.execute("DELETE FROM public_pending WHERE receipt_number = ?", [receipt])
+            raise IntakeUnavailable(str(error)) from error
         return {
             "receipt_number": receipt,
             "query_code": code,

@@ -105,14 +105,17 @@ def _alive(temporary_name: str) -> bool:
 
 
 # -- intake: the same ferry in the other direction (public side -> internal side) -------------
-# One file per submission, named by its receipt number: ``BA20260105ABCDEF.intake``. Writing
-# the same record again (a resend) replaces it with identical bytes; the importer's own table
-# says which receipts it has imported, so a record delivered twice is imported once.
+# One bundle per submission (bridge.contract.intake: the record and its files), named by its
+# receipt number: ``BA20260105ABCDEF.intake``. Writing the same bundle again (a resend) replaces
+# it with identical bytes; the importer's own table says which receipts it has imported, so a
+# bundle delivered twice is imported once. The importer deletes a bundle once it has recorded
+# its outcome: a bundle holds personal data in the clear, which the internal side keeps only
+# sealed (so that erasing a person's key erases them everywhere).
 INTAKE_NAME = re.compile(r"^([A-Z]{2}\d{8}[A-Z]{6})\.intake$")
 
 
-class IntakeDrop:
-    """The public side's end: it can only put inert records into the directory."""
+class FerryIntakeDrop:
+    """The public side's end: it can only put inert bundles into the directory."""
 
     def __init__(self, outbox: Path) -> None:
         self.outbox = outbox
@@ -124,18 +127,25 @@ class IntakeDrop:
         _write_atomically(self.outbox / f"{receipt_number}.intake", data)
 
 
-class IntakeInbox:
-    """The internal side's end: the records that arrived, oldest name first."""
+class FerryIntakeInbox:
+    """The internal side's end: the bundles that arrived, oldest receipt first."""
 
     def __init__(self, inbox: Path) -> None:
         self.inbox = inbox
         inbox.mkdir(parents=True, exist_ok=True)
 
-    def records(self) -> Iterator[tuple[str, bytes]]:
+    def pending(self) -> list[str]:
         names = sorted(e.name for e in os.scandir(self.inbox) if INTAKE_NAME.match(e.name))
-        for name in names:
-            try:
-                data = (self.inbox / name).read_bytes()
-            except FileNotFoundError:  # archived meanwhile
-                continue
-            yield name.removesuffix(".intake"), data
+        return [name.removesuffix(".intake") for name in names]
+
+    def read(self, receipt_number: str) -> bytes | None:
+        try:
+            return (self.inbox / f"{receipt_number}.intake").read_bytes()
+        except FileNotFoundError:  # taken by another importer meanwhile
+            return None
+
+    def done(self, receipt_number: str) -> None:
+        (self.inbox / f"{receipt_number}.intake").unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Nothing to release (the NATS inbox has a connection)."""

@@ -98,7 +98,7 @@ BATCH_SUBJECT = "firegov.outbound.batch"  # + ".<first:012d>-<last:012d>"
 HEARTBEAT_SUBJECT = "firegov.heartbeat.outbound"
 PUBLIC_CONSUMER = "public"
 PUBLIC_API_PREFIX = "firegov.public.js"  # the PUBLIC account's import of the JetStream API
-INTAKE_SUBJECTS = "firegov.intake.>"  # public -> internal; its stream comes with the intake
+INTAKE_SUBJECTS = "firegov.intake.>"  # public -> internal: bridge.transports.nats_intake
 BRIDGE_INBOX = "_INBOX_firegov_bridge"
 PUBLIC_INBOX = "_INBOX_firegov_public"
 
@@ -203,7 +203,7 @@ class _LoopThread:
             self.loop.close()
 
 
-class _Endpoint:
+class Endpoint:
     """One NATS connection on its own loop, made on first use and made again if closed."""
 
     def __init__(
@@ -276,6 +276,40 @@ class _Endpoint:
         self.runner.stop()
 
 
+async def pull_one(nc: Client, next_subject: str, timeout: float) -> Msg | None:
+    """A durable consumer's next message, or None if none is waiting: one pull request with
+    ``no_wait`` on a fresh inbox, which JetStream answers with exactly one message (a message of
+    the stream, or a status such as 404 No Messages), so no request is left waiting on the
+    server to catch a later message for a reader that is gone."""
+    inbox = nc.new_inbox()
+    subscription = await nc.subscribe(inbox)
+    try:
+        await nc.publish(next_subject, NEXT_NO_WAIT, reply=inbox)
+        try:
+            message = await subscription.next_msg(timeout=timeout)
+        except TimeoutError:
+            raise NatsTransportError(f"no answer to a pull on {next_subject}") from None
+    finally:
+        await subscription.unsubscribe()
+    status = (message.headers or {}).get(STATUS_HEADER)
+    if status is None:
+        return message
+    if status in NOTHING_NOW:
+        return None
+    description = (message.headers or {}).get(DESCRIPTION_HEADER, "")
+    raise NatsTransportError(f"pull on {next_subject}: {status} {description}")
+
+
+async def confirm(nc: Client, message: Msg, kind: bytes, timeout: float) -> None:
+    """Acknowledge (or hand back, or terminate) ``message`` and wait until JetStream has it."""
+    if not message.reply:
+        raise NatsTransportError("a message without an acknowledgement subject")
+    try:
+        await nc.request(message.reply, kind, timeout=timeout)
+    except (NatsError, TimeoutError) as error:
+        raise NatsTransportError(f"{kind.decode()} not confirmed: {error!r}") from error
+
+
 class NatsSink:
     """The internal end: publishes batches into the outbound stream (see the module text)."""
 
@@ -293,7 +327,7 @@ class NatsSink:
     ) -> None:
         self.stream, self.consumer = stream, consumer
         self.ack_wait, self.duplicate_window = ack_wait, duplicate_window
-        self.endpoint = _Endpoint(url, credentials, inbox_prefix, "bridge", timeout)
+        self.endpoint = Endpoint(url, credentials, inbox_prefix, "bridge", timeout)
         self._tail: BatchId | None = None  # the stream's last batch, if known
         self._tail_known = False
 
@@ -466,7 +500,7 @@ class NatsSource:
     ) -> None:
         self.stream, self.consumer = stream, consumer
         self.next_subject = f"{api_prefix}.CONSUMER.MSG.NEXT.{stream}.{consumer}"
-        self.endpoint = _Endpoint(url, credentials, inbox_prefix, "public", timeout)
+        self.endpoint = Endpoint(url, credentials, inbox_prefix, "public", timeout)
         self._heard: int | None = None  # the last heartbeat's high-water mark
         self._reported: int | None = None  # ... as it was when the last pull began
         self._pulled = False
@@ -523,40 +557,12 @@ class NatsSource:
             self._heard = value
 
     async def _pull(self) -> Msg | None:
-        """The consumer's next message, or None if none is waiting: one pull request with
-        ``no_wait`` on a fresh inbox, which JetStream answers with exactly one message (a batch,
-        or a status such as 404 No Messages), so no request is left waiting on the server to
-        catch a later batch for a reader that is gone."""
         nc = await self.endpoint.client(self._on_connect)
-        inbox = nc.new_inbox()
-        subscription = await nc.subscribe(inbox)
-        try:
-            await nc.publish(self.next_subject, NEXT_NO_WAIT, reply=inbox)
-            try:
-                message = await subscription.next_msg(timeout=self.endpoint.timeout)
-            except TimeoutError:
-                raise NatsTransportError(
-                    f"no answer to a pull from {self.stream}/{self.consumer}"
-                ) from None
-        finally:
-            await subscription.unsubscribe()
-        status = (message.headers or {}).get(STATUS_HEADER)
-        if status is None:
-            return message
-        if status in NOTHING_NOW:
-            return None
-        description = (message.headers or {}).get(DESCRIPTION_HEADER, "")
-        raise NatsTransportError(f"pull from {self.stream}/{self.consumer}: {status} {description}")
+        return await pull_one(nc, self.next_subject, self.endpoint.timeout)
 
     async def _confirm(self, message: Msg, kind: bytes) -> None:
-        """Acknowledge (or hand back) ``message`` and wait until JetStream has it."""
-        if not message.reply:
-            raise NatsTransportError("a message without an acknowledgement subject")
         nc = await self.endpoint.client(self._on_connect)
-        try:
-            await nc.request(message.reply, kind, timeout=self.endpoint.timeout)
-        except (NatsError, TimeoutError) as error:
-            raise NatsTransportError(f"{kind.decode()} not confirmed: {error!r}") from error
+        await confirm(nc, message, kind, self.endpoint.timeout)
 
     def _delivery(self, message: Msg) -> Delivery | None:
         headers = message.headers or {}

@@ -75,10 +75,15 @@ class BookingService(BookingReplies):
         route: str = "ordinary",
         channel: str = "window",
         query_code_hash: str = "",
+        receipt_number: str | None = None,
     ) -> str:
         """Record a booking (Art. 13-14); returns its receipt number. The agency asked defaults
         to the competent one; another one is for the window to reject, naming the competent.
-        No deadline is needed here, so a booking is taken whatever the calendar covers."""
+        No deadline is needed here, so a booking is taken whatever the calendar covers.
+
+        Intake passes the ``receipt_number`` the public side issued: the booking's id derives
+        from it, so requesting the same receipt twice conflicts (ConcurrentChange) instead of
+        making a second case."""
         booking_kind = parse_choice(BookingKind, kind, "kind", "预约类型")
         booking_route = parse_choice(Route, route, "route", "办理方式")
         if booking_route is Route.NOTICE_COMMITMENT and booking_kind is not BookingKind.PRE_OPENING:
@@ -130,14 +135,16 @@ class BookingService(BookingReplies):
 
         def attempt() -> str:
             stamp = self.ctx.stamp(actor)
-            receipt = new_receipt_number("YY", to_shanghai_date(stamp["timestamp"]))
+            receipt = receipt_number or new_receipt_number(
+                "YY", to_shanghai_date(stamp["timestamp"])
+            )
             booking = Booking._create(
                 Booking.Requested, id=booking_id(receipt), receipt_number=receipt, **fields, **stamp
             )
             self.ctx.save(booking)
             return receipt
 
-        result: str = retrying(3, attempt)
+        result: str = attempt() if receipt_number else retrying(3, attempt)
         return result
 
     def _review(self, booking: Booking, now: datetime) -> tuple[str, bool, bool]:

@@ -95,6 +95,7 @@ def install(directory: Path, nats: NatsAccess | None) -> Installation:
             bridge_transport=Transport.NATS,
             nats_url=nats.url,
             nats_credentials=nats.bridge_credentials,
+            nats_intake_credentials=nats.intake_credentials,
         )
     platform = build_platform(settings)  # the real clock: lags are measured in real time
     ensure_bridge_keys(settings)
@@ -334,6 +335,7 @@ class NatsAccess:
     bridge_credentials: Path | None
     public_credentials: Path | None
     server: subprocess.Popen[bytes] | None  # the private server, if this run started one
+    intake_credentials: Path | None = None
 
 
 def nats_server_binary() -> str | None:
@@ -346,12 +348,17 @@ def nats_server_binary() -> str | None:
 def nats_access(directory: Path) -> Iterator[NatsAccess]:
     """A private nats-server running deployment/nats/firegov.conf (its own store, fresh
     passwords, a free port) if the binary is installed; otherwise the configured server
-    (FIREGOV_NATS_URL, FIREGOV_NATS_CREDENTIALS, FIREGOV_PUBLIC_NATS_CREDENTIALS)."""
+    (FIREGOV_NATS_URL, FIREGOV_NATS_CREDENTIALS, FIREGOV_PUBLIC_NATS_CREDENTIALS,
+    FIREGOV_NATS_INTAKE_CREDENTIALS)."""
     binary = nats_server_binary()
     if binary is None:
         internal, public = InternalSettings(), PublicSettings()
         yield NatsAccess(
-            internal.nats_url, internal.nats_credentials, public.nats_credentials, None
+            internal.nats_url,
+            internal.nats_credentials,
+            public.nats_credentials,
+            None,
+            internal.nats_intake_credentials,
         )
         return
     store = directory / "jetstream"
@@ -366,12 +373,12 @@ def nats_access(directory: Path) -> Iterator[NatsAccess]:
     )
     env = dict(os.environ)
     credentials = {}
-    for who, user in {"bridge": "firegov-bridge", "public": "firegov-public"}.items():
+    users = {"bridge": "firegov-bridge", "public": "firegov-public", "intake": "firegov-intake"}
+    for who, user in users.items():
         password = "fg" + secrets.token_hex(16)
         env[f"FIREGOV_NATS_{who.upper()}_PASSWORD"] = password
         credentials[who] = directory / f"nats-{who}.toml"
         credentials[who].write_text(f'user = "{user}"\npassword = "{password}"\n')
-    env["FIREGOV_NATS_INTAKE_PASSWORD"] = "fg" + secrets.token_hex(16)
     port = free_port()
     server = subprocess.Popen(  # noqa: S603 - the installed nats-server, our own arguments
         [binary, "-c", str(config), "-a", "127.0.0.1", "-p", str(port)],
@@ -385,7 +392,9 @@ def nats_access(directory: Path) -> Iterator[NatsAccess]:
             if answers(url) or server.poll() is not None:
                 break
             time.sleep(0.01)
-        yield NatsAccess(url, credentials["bridge"], credentials["public"], server)
+        yield NatsAccess(
+            url, credentials["bridge"], credentials["public"], server, credentials["intake"]
+        )
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -1,5 +1,6 @@
 """Intake of online filing submissions (issue 4): the public half accepts a submission as one
-inert record, the internal half imports it once, and public tracking follows it."""
+inert bundle (record and files), the internal half imports it once, and public tracking
+follows it."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"y" * 200
 EXE = b"MZ\x90\x00" + b"z" * 200
 GOOD = credit_code("org")
 WRONG_CHECK = GOOD[:17] + ("0" if GOOD[17] != "0" else "1")
+# A made-up citizen ID number that also passes the GB 32100 check: only the domain refuses it.
+CITIZEN_ID_AS_CREDIT_CODE = "410105198001010818"
 
 
 def submission(**overrides: Any) -> dict[str, str]:
@@ -78,9 +81,10 @@ def post(
 
 
 def stored(installation: Installation) -> tuple[list[Path], list[Path]]:
-    uploads = installation.settings.intake_uploads
+    """The bundles waiting in the intake ferry, and the documents kept on the internal side."""
+    documents = installation.settings.documents_dir
     records = sorted(installation.settings.intake_inbox.glob("*.intake"))
-    return records, sorted(uploads.glob("*")) if uploads.exists() else []
+    return records, sorted(documents.glob("*")) if documents.exists() else []
 
 
 def queue(installation: Installation) -> list[str]:
@@ -99,16 +103,22 @@ def test_a_submission_reaches_the_window_and_tracking_follows_it(
     pending = client.get(f"/api/v1/cases/{receipt}", headers={"X-Query-Code": code})
     assert pending.json()["status"] == "submitted"
     assert pending.json()["status_en"] == "received, waiting for the internal side"
-    records, uploads = stored(installation)
+    records, documents = stored(installation)
     assert len(records) == 1
-    assert len(uploads) == 2
-    assert all(p.name not in {"申报表.pdf", "执照.png"} for p in uploads)
+    assert documents == []  # the files travel inside the bundle, nowhere else
+    assert PDF in records[0].read_bytes()
 
     assert importer.step() == 1
     assert receipt in queue(installation)
     filing = installation.platform.services.filings.load(receipt)
     assert filing.agency == "zz-jinshui"
-    assert (installation.settings.documents_dir / uploads[0].name).exists()
+    records, documents = stored(installation)
+    assert records == []  # imported: the bundle with clear-text personal data is gone
+    assert len(documents) == 2
+    assert all(p.name not in {"申报表.pdf", "执照.png"} for p in documents)
+    assert {m["document"] for m in filing.materials.values()} == {
+        f"sha256:{p.name}" for p in documents
+    }
 
     installation.cross()
     tracked = client.get(f"/api/v1/cases/{receipt}", headers={"X-Query-Code": code})
@@ -154,23 +164,34 @@ def test_a_refused_file_names_itself_and_stores_nothing(
 
 
 @pytest.mark.parametrize(
-    ("body", "field"),
-    [("{not json", "submission"), (orjson.dumps({"kind": "design"}).decode(), "organisation_name")],
-)
+    ("body", "field", "code"),
+    [
+        ("{not json", "submission", "malformed_json"),
+        (orjson.dumps({"kind": "design"}).decode(), "organisation_name", "missing_field"),
+        (orjson.dumps(submission(credit_code=WRONG_CHECK)).decode(), "credit_code",
+         "invalid_credit_code"),
+        (orjson.dumps(submission(credit_code="91410100ABC")).decode(), "credit_code",
+         "invalid_credit_code"),
+        (orjson.dumps({**submission(), "role": "approver"}).decode(), "role", "unknown_field"),
+    ],
+)  # fmt: skip
 def test_a_malformed_submission_is_refused_and_stores_nothing(
-    installation: Installation, client: TestClient, body: str, field: str
+    installation: Installation, client: TestClient, body: str, field: str, code: str
 ) -> None:
     answer = post(client, body)
 
     assert answer.status_code == 422
-    assert answer.json()["field"] == field
+    assert (answer.json()["field"], answer.json()["code"]) == (field, code)
+    assert answer.json()["message_zh"]
+    assert answer.json()["message_en"]
     assert stored(installation) == ([], [])
 
 
 @pytest.mark.parametrize(
     ("overrides", "reason"),
     [
-        ({"credit_code": WRONG_CHECK}, "invalid_credit_code"),
+        ({"credit_code": CITIZEN_ID_AS_CREDIT_CODE}, "invalid_credit_code"),
+        ({"contact_phone": "010-1234"}, "invalid_mobile"),
         ({"district": "海淀区"}, "unknown_district"),
     ],
 )
@@ -194,8 +215,9 @@ def test_what_only_the_domain_can_check_is_quarantined_with_its_reason(
         (receipt, reason)
     ]
     assert queue(installation) == []
-    stored = installation.platform.app.recorder.select_notifications(start=1, limit=10)
-    assert [n.topic for n in stored] == ["firegov:QuarantinedSubmission.Quarantined"]
+    events = installation.platform.app.recorder.select_notifications(start=1, limit=10)
+    assert [n.topic for n in events] == ["firegov:QuarantinedSubmission.Quarantined"]
+    assert stored(installation) == ([], [])  # neither the bundle nor its files stay behind
     # The applicant sees on tracking that it was not taken in, and why (with the query code).
     status = client.get(f"/api/v1/cases/{receipt}").json()
     assert status["status"] == "quarantined"
@@ -231,6 +253,7 @@ def test_a_record_delivered_twice_is_imported_once(
     assert importer.step() == 1
     record.write_bytes(data)  # the ferry delivers it again
     assert importer.step() == 0
+    assert not record.exists()  # dropped unread
     # Even without the import table's row (a crash right after the command): no second case.
     assert importer.import_one(receipt, data) == "imported"
     assert queue(installation) == [receipt]

@@ -168,8 +168,8 @@ def start_server(tmp_path: Path) -> NatsServer:
     return NatsServer(f"nats://127.0.0.1:{port}", passwords, credentials, process, log_path)
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[NatsServer]:
+@pytest.fixture(name="server")
+def server_fixture(tmp_path: Path) -> Iterator[NatsServer]:
     running = start_server(tmp_path)
     try:
         yield running
