@@ -91,3 +91,18 @@ def test_every_single_substitution_at_every_position_moves_both_checks() -> None
         for digit in "123456789":
             changed = zeros[:position] + digit + zeros[position + 1 :]
             assert citizen_id_check_char(changed) != citizen_id_check_char(zeros)
+
+
+@given(
+    st.one_of(
+        credit_code_prefixes.map(lambda p: p + credit_code_check_char(p)),
+        credit_code_prefixes.flatmap(lambda p: _code_chars.map(lambda c: p + c)),
+        st.text(st.sampled_from(CREDIT_CODE_ALPHABET + "IOZSVabc- ０１"), max_size=20),
+    )
+)
+def test_the_public_sides_credit_code_check_agrees_with_the_domains(code: str) -> None:
+    """The public side checks GB 32100 without importing the domain (the import rules forbid
+    it) so that a typing error is answered at once; its copy must never disagree."""
+    from bridge.contract.intake import credit_code_problem
+
+    assert (credit_code_problem(code) is None) == is_valid_credit_code(code)
