@@ -76,6 +76,7 @@ class Platform:
     views: ViewStore
     closers: list[Callable[[], None]]
     availability: AvailabilityService  # publishes the days with room (a loop of `run`)
+    slot_counts: SlotCounts  # the places booked per half day, which availability reads
 
     def staff_backend(self) -> Backend:
         """What the staff API needs of this platform."""
@@ -144,6 +145,7 @@ def build_platform(
         lockout=timedelta(minutes=settings.lockout_minutes),
     )
     services = Services(context)
+    slot_counts = SlotCounts(app, views)
     return Platform(
         settings=settings,
         app=app,
@@ -161,7 +163,8 @@ def build_platform(
         availability=AvailabilityService(
             context,
             capacity=services.bookings.capacity,
-            booked=SlotCounts(app, views).booked,
+            booked=slot_counts.booked,
             days=settings.availability_days,
         ),
+        slot_counts=slot_counts,
     )

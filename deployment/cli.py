@@ -21,6 +21,8 @@ from deployment.settings import InternalSettings, load_internal_settings
 from deployment.sides import PublicSide
 from domain.actor import Actor, Role
 from domain.errors import DomainError
+from projections.internal.notifications import Outbox
+from projections.internal.tracking import RebuildableFollower
 
 app = typer.Typer(
     help='firegov — 消防"互联网+"便民服务平台 / fire department public-service platform',
@@ -300,12 +302,36 @@ def audit_history(
             )
 
 
+def rebuildable(built: Platform) -> list[tuple[str, RebuildableFollower]]:
+    """Every internal read model that follows the log and can be replayed, with its name.
+
+    Not the ledger (a chain computed again would hide a rewrite of history) and not the
+    notification delivery record (what was sent is no event): the outbox's rebuild keeps it.
+    The outbox is opened on its own, not through the notifier, so that a rebuild needs no
+    working sender."""
+    return [
+        ("员工端视图 staff views", built.projector),
+        ("预约名额计数 slot counts", built.slot_counts),
+        ("通知发件箱 notification outbox", Outbox(built.app, built.views)),
+    ]
+
+
 @projections_app.command("rebuild")
 def projections_rebuild() -> None:
-    """删除并重放内网读模型 Drop the internal read models and replay them from the start."""
+    """删除并重放内网读模型 Drop the internal read models and replay them from the start.
+
+    重建员工端视图、预约名额计数和通知发件箱；
+    通知发送记录和账本保持不变，已发出的通知不会重发。
+    Rebuilds the staff views, the slot counts and the notification outbox;
+    the delivery record and the ledger stay as they are: nothing is sent again.
+    """
     with platform() as built:
-        position = built.projector.rebuild()
-        typer.echo(f"已重建至位置 Rebuilt up to notification {position}")
+        reached = []
+        for label, follower in rebuildable(built):
+            reached.append(follower.rebuild())
+            typer.echo(f"  {label}: {reached[-1]}")
+        # Events may arrive meanwhile: every read model has reached at least the smallest.
+        typer.echo(f"已重建至位置 Rebuilt up to notification {min(reached)}")
 
 
 @personal_app.command("erase")

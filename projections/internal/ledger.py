@@ -8,7 +8,7 @@ a later rewrite of internal history cannot match.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,15 +16,13 @@ from cryptography.hazmat.primitives import hashes
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
-from projections.store import ViewStore
+from projections.internal.tracking import TrackedFollower
+from projections.store import Tx, ViewStore
 
 NAME = "ledger"
 GENESIS = "0" * 64
 HASHES = {"sha256": hashes.SHA256, "sm3": hashes.SM3}
-SCHEMA = [
-    "CREATE TABLE IF NOT EXISTS view_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS ledger (position BIGINT PRIMARY KEY, hash TEXT NOT NULL)",
-]
+SCHEMA = ["CREATE TABLE IF NOT EXISTS ledger (position BIGINT PRIMARY KEY, hash TEXT NOT NULL)"]
 
 
 def link(alg: str, previous: str, notification: Notification) -> str:
@@ -54,21 +52,19 @@ class Verification:
         return self.first_mismatch is None
 
 
-class Ledger:
+class Ledger(TrackedFollower):
+    """Follows every notification (no topic filter: the chain must cover them all). It has no
+    ``rebuild``: a chain computed again from the log as it is now would hide a rewrite."""
+
+    name = NAME
+    schema = SCHEMA
+    batch_size = 1000
+
     def __init__(self, app: Application[Any], store: ViewStore, alg: str = "sha256") -> None:
         if alg not in HASHES:
             raise ValueError(f"hash function {alg!r}: choose sha256 or sm3")
-        self.app = app
-        self.store = store
         self.alg = alg
-        with store.transaction() as tx:
-            for statement in SCHEMA:
-                tx.execute(statement)
-            tx.execute(
-                "INSERT INTO view_tracking (name, position) VALUES (?, 0)"
-                " ON CONFLICT (name) DO NOTHING",
-                [NAME],
-            )
+        super().__init__(app, store)
 
     def head(self) -> tuple[int, str]:
         """The last position recorded and its hash."""
@@ -89,26 +85,21 @@ class Ledger:
             raise LookupError(f"the ledger has not reached position {position}")
         return str(row["hash"])
 
-    def catch_up(self, batch_size: int = 1000) -> int:
-        while True:
-            position, previous = self.head()
-            notifications = self.app.recorder.select_notifications(
-                start=position + 1, limit=batch_size
+    def apply(self, tx: Tx, notifications: Sequence[Notification], start: int) -> None:
+        """Extend the chain from the hash at ``start``, read in the transaction that moved the
+        position from there, so the link is to exactly the record this batch follows."""
+        previous = GENESIS
+        if start:
+            row = tx.fetchone("SELECT hash FROM ledger WHERE position = ?", [start])
+            if row is None:
+                raise LookupError(f"the ledger has no record at its position {start}")
+            previous = str(row["hash"])
+        for notification in notifications:
+            previous = link(self.alg, previous, notification)
+            # The position is the key as well: a record written twice would fail, not fork.
+            tx.execute(
+                "INSERT INTO ledger (position, hash) VALUES (?, ?)", [notification.id, previous]
             )
-            if not notifications:
-                return position
-            rows = []
-            for notification in notifications:
-                previous = link(self.alg, previous, notification)
-                rows.append((notification.id, previous))
-            with self.store.transaction() as tx:
-                moved = tx.execute(
-                    "UPDATE view_tracking SET position = ? WHERE name = ? AND position = ?",
-                    [rows[-1][0], NAME, position],
-                )
-                if moved == 1:  # else another follower recorded this stretch: read again
-                    for row in rows:
-                        tx.execute("INSERT INTO ledger (position, hash) VALUES (?, ?)", list(row))
 
     def verify(self, batch_size: int = 1000) -> Verification:
         """Recompute the chain from the stored events and compare it with the ledger, position

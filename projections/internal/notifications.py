@@ -6,8 +6,8 @@ Two kinds of table, kept apart on purpose:
 - ``notification_cases`` and ``notification_outbox`` are *derived*: one row per case (where its
   messages go, as a sealed reference) and one per message (template and facts, from
   projections.internal.notification_messages). Written with the tracking position in one
-  transaction under a compare-and-set, like projections.internal.projector; dropped and
-  replayed by ``rebuild`` to the same rows.
+  transaction under a compare-and-set (projections.internal.tracking); dropped and replayed
+  by ``rebuild`` to the same rows.
 - ``notification_delivery`` (projections.internal.notification_delivery) records what
   happened in the world outside, which no event says, so it cannot be rebuilt: ``rebuild``
   never drops it, and the follower only adds a pending row for a message that has none. A
@@ -16,10 +16,11 @@ Two kinds of table, kept apart on purpose:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from eventsourcing.application import Application
+from eventsourcing.persistence import Notification
 
 from projections.internal.notification_delivery import (
     DELIVERY_SCHEMA,
@@ -28,12 +29,10 @@ from projections.internal.notification_delivery import (
     utc,
 )
 from projections.internal.notification_messages import case_of, notice_for
-from projections.store import Tx, ViewStore
+from projections.internal.tracking import RebuildableFollower
+from projections.store import Tx
 
 NAME = "notification_outbox"
-TRACKING = (
-    "CREATE TABLE IF NOT EXISTS view_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
-)
 TOPIC_PREFIXES = ("firegov:Filing.", "firegov:Booking.")
 DERIVED = ["notification_outbox", "notification_cases"]
 SCHEMA = [
@@ -64,57 +63,22 @@ SCHEMA = [
 ]
 
 
-class Outbox(DeliveryRecord):
-    """The follower that fills the outbox, and the delivery record of its messages."""
+class Outbox(RebuildableFollower, DeliveryRecord):
+    """The follower that fills the outbox, and the delivery record of its messages.
 
-    def __init__(self, app: Application[Any], store: ViewStore) -> None:
-        self.app = app
-        self.store = store
-        with self.store.transaction() as tx:
-            self._create_schema(tx)
-            for statement in DELIVERY_SCHEMA:
-                tx.execute(statement)
+    The delivery table is in the schema (created with the others) but not derived: a rebuild
+    creates it if missing and otherwise leaves it as it is."""
 
-    @staticmethod
-    def _create_schema(tx: Tx) -> None:
-        tx.execute(TRACKING)
-        for statement in SCHEMA:
-            tx.execute(statement)
-        tx.execute(
-            "INSERT INTO view_tracking (name, position) VALUES (?, 0)"
-            " ON CONFLICT (name) DO NOTHING",
-            [NAME],
-        )
+    name = NAME
+    schema = (*SCHEMA, *DELIVERY_SCHEMA)
+    derived = DERIVED
 
-    # -- following the notification log -------------------------------------------------------
-
-    def position(self) -> int:
-        with self.store.reading() as tx:
-            row = tx.fetchone("SELECT position FROM view_tracking WHERE name = ?", [NAME])
-        return int(row["position"]) if row else 0
-
-    def catch_up(self, batch_size: int = 500) -> int:
-        """Add the messages of every notification not yet followed; returns the new position."""
-        while True:
-            start = self.position()
-            notifications = self.app.recorder.select_notifications(
-                start=start + 1, limit=batch_size, topics=()
-            )
-            if not notifications:
-                return start
-            with self.store.transaction() as tx:
-                moved = tx.execute(
-                    "UPDATE view_tracking SET position = ? WHERE name = ? AND position = ?",
-                    [notifications[-1].id, NAME, start],
-                )
-                if moved != 1:
-                    continue  # another follower took this batch; read the position again
-                for notification in notifications:
-                    if notification.topic.startswith(TOPIC_PREFIXES):
-                        event = self.app.mapper.to_domain_event(notification)
-                        self._apply(tx, event, notification.id)
-            if len(notifications) < batch_size:
-                return int(notifications[-1].id)
+    def apply(self, tx: Tx, notifications: Sequence[Notification], start: int) -> None:
+        """Add the messages of the filings' and bookings' events in ``notifications``."""
+        for notification in notifications:
+            if notification.topic.startswith(TOPIC_PREFIXES):
+                event = self.app.mapper.to_domain_event(notification)
+                self._apply(tx, event, notification.id)
 
     @staticmethod
     def _apply(tx: Tx, event: Any, position: int) -> None:
@@ -150,18 +114,6 @@ class Outbox(DeliveryRecord):
             " updated_at) VALUES (?, ?, 0, ?, ?) ON CONFLICT (id) DO NOTHING",
             [message_id, str(Delivery.PENDING), event_at, event_at],
         )
-
-    def rebuild(self) -> int:
-        """Drop the derived tables and replay them from the start; the delivery record stays.
-
-        Dropping, creating again and resetting the position are one transaction, as in the
-        projector: a worker meanwhile sees the old rows or none, never a missing table."""
-        with self.store.transaction() as tx:
-            for table in DERIVED:
-                tx.execute(f"DROP TABLE IF EXISTS {table}")
-            self._create_schema(tx)
-            tx.execute("UPDATE view_tracking SET position = 0 WHERE name = ?", [NAME])
-        return self.catch_up()
 
     # -- queries -------------------------------------------------------------------------------
 

@@ -2,8 +2,8 @@
 
 The projector pulls (SQLite has no subscription); each batch and its new tracking position are
 written in one transaction, with a compare-and-set on the position so that two projectors never
-apply the same notification twice. ``rebuild`` drops the tables and replays from the start and
-gives the same rows as incremental processing.
+apply the same notification twice (projections.internal.tracking). ``rebuild`` drops the tables
+and replays from the start and gives the same rows as incremental processing.
 
 The filings (projections.internal.filings), the bookings (projections.internal.bookings) and
 the quarantined submissions (projections.internal.quarantine) read models share the tracking
@@ -16,20 +16,19 @@ can stop the projector for want of a calendar year.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
 import structlog
-from eventsourcing.application import Application
+from eventsourcing.persistence import Notification
 
 from projections.internal import bookings, filings, quarantine
-from projections.store import Tx, ViewStore
+from projections.internal.tracking import RebuildableFollower
+from projections.store import Tx
 
 log = structlog.get_logger()
 NAME = "internal_views"
-TRACKING = (
-    "CREATE TABLE IF NOT EXISTS view_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
-)
 
 
 # Each read model: the topic prefix of its events, its module (SCHEMA, TABLES, project,
@@ -58,61 +57,20 @@ def _upsert(tx: Tx, table: str, row: dict[str, Any], key: str) -> None:
     )
 
 
-class InternalProjector:
-    def __init__(self, app: Application[Any], store: ViewStore) -> None:
-        self.app = app
-        self.store = store
-        self.ensure_schema()
+class InternalProjector(RebuildableFollower):
+    """The staff console's read models: one tracking position for all of them."""
 
-    def ensure_schema(self) -> None:
-        with self.store.transaction() as tx:
-            self._create_schema(tx)
+    name = NAME
+    schema = tuple(statement for _, module, _, _ in MODELS for statement in module.SCHEMA)
+    derived = tuple(table for _, module, _, _ in MODELS for table in module.TABLES)
 
-    @staticmethod
-    def _create_schema(tx: Tx) -> None:
-        tx.execute(TRACKING)
-        for _, module, _, _ in MODELS:
-            for statement in module.SCHEMA:
-                tx.execute(statement)
-        tx.execute(
-            "INSERT INTO view_tracking (name, position) VALUES (?, 0)"
-            " ON CONFLICT (name) DO NOTHING",
-            [NAME],
-        )
-
-    def position(self) -> int:
-        with self.store.reading() as tx:
-            row = tx.fetchone("SELECT position FROM view_tracking WHERE name = ?", [NAME])
-        return int(row["position"]) if row else 0
-
-    def catch_up(self, batch_size: int = 500) -> int:
-        """Apply every notification not yet applied; returns the new position."""
-        while True:
-            applied = self._apply_batch(batch_size)
-            if applied < batch_size:
-                return self.position()
-
-    def _apply_batch(self, batch_size: int) -> int:
-        start = self.position()
-        notifications = self.app.recorder.select_notifications(
-            start=start + 1, limit=batch_size, topics=()
-        )
-        if not notifications:
-            return 0
-        with self.store.transaction() as tx:
-            moved = tx.execute(
-                "UPDATE view_tracking SET position = ? WHERE name = ? AND position = ?",
-                [notifications[-1].id, NAME, start],
-            )
-            if moved != 1:
-                return batch_size  # another projector took this batch; read again
-            for notification in notifications:
-                model = _model(notification.topic)
-                if model is None:
-                    continue
-                event = self.app.mapper.to_domain_event(notification)
-                self._apply(tx, *model, event, notification.id)
-        return len(notifications)
+    def apply(self, tx: Tx, notifications: Sequence[Notification], start: int) -> None:
+        for notification in notifications:
+            model = _model(notification.topic)
+            if model is None:
+                continue
+            event = self.app.mapper.to_domain_event(notification)
+            self._apply(tx, *model, event, notification.id)
 
     @staticmethod
     def _apply(
@@ -136,20 +94,6 @@ class InternalProjector:
             f"VALUES ({', '.join('?' for _ in history)})",
             list(history.values()),
         )
-
-    def rebuild(self) -> int:
-        """Drop the read models and replay them from the start; returns the new position.
-
-        Dropping, creating again and resetting the position are one transaction: a server
-        reading meanwhile sees the old tables or the new empty ones, never no table at all.
-        """
-        with self.store.transaction() as tx:
-            for _, module, _, _ in MODELS:
-                for table in module.TABLES:
-                    tx.execute(f"DROP TABLE IF EXISTS {table}")
-            self._create_schema(tx)
-            tx.execute("UPDATE view_tracking SET position = 0 WHERE name = ?", [NAME])
-        return self.catch_up()
 
     def run(self, stop: threading.Event, interval: float = 0.5) -> None:
         """Poll until ``stop`` is set (the embedded store has no subscription).

@@ -4,6 +4,7 @@ the settings table. Refusals print Chinese and English and exit 2, never a trace
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 from collections.abc import Iterator
@@ -23,28 +24,37 @@ from deployment import cli
 from deployment.bootstrap import Platform, build_platform
 from deployment.demo import ACCOUNTS, seed
 from deployment.logging import configure_logging
+from deployment.notify import OutgoingMessage, build_notifier
 from deployment.settings import InternalSettings, PublicSettings, load_internal_settings
-from domain.actor import SECOND_FACTOR_ROLES, Role
+from domain.actor import SECOND_FACTOR_ROLES, Actor, Role
+from domain.query_code import hash_query_code
 from domain.sealing import ERASED
 from domain.services.filings import FilingService
+from projections.internal.notifications import Outbox
+from tests.booking_support import JINSHUI, booking_input, staff
 from tests.integration.api_fixtures import CJK
-from tests.support import Clock, make_platform, settings_for
+from tests.support import Clock, filing_input, make_platform, settings_for
 
 STRONG = "Strong-Passw0rd!"
 
 
 @contextmanager
-def embedded(data_dir: Path) -> Iterator[None]:
-    """FIREGOV_* as on a fresh machine, except the data directory (no master key: generated)."""
+def embedded(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[None]:
+    """FIREGOV_* as on a fresh machine, except the data directory (no master key: generated)
+    and ``env`` (e.g. a PostgreSQL database)."""
     with pytest.MonkeyPatch.context() as patch:
         for name in [n for n in os.environ if n.startswith("FIREGOV_")]:
             patch.delenv(name)
         patch.setenv("FIREGOV_DATA_DIR", str(data_dir))
         patch.setenv("FIREGOV_LOG_JSON", "true")
+        for name, value in (env or {}).items():
+            patch.setenv(name, value)
         yield
 
 
-def firegov(data_dir: Path, *args: str, stdin: str | None = None) -> Result:
+def firegov(
+    data_dir: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> Result:
     """Run ``firegov <args>``; the logging it configures is undone afterwards, so later tests
     never write to this run's (closed) captured stderr."""
     saved = structlog.get_config()
@@ -53,7 +63,7 @@ def firegov(data_dir: Path, *args: str, stdin: str | None = None) -> Result:
         configure_logging(level, json)
         structlog.configure(cache_logger_on_first_use=False)
 
-    with embedded(data_dir), pytest.MonkeyPatch.context() as patch:
+    with embedded(data_dir, env), pytest.MonkeyPatch.context() as patch:
         patch.setattr("deployment.cli.configure_logging", configure_uncached)
         try:
             return CliRunner().invoke(cli.app, list(args), input=stdin)
@@ -62,10 +72,13 @@ def firegov(data_dir: Path, *args: str, stdin: str | None = None) -> Result:
 
 
 @contextmanager
-def opened(data_dir: Path) -> Iterator[Platform]:
-    """The platform the command works on, opened by the test to look at the outcome."""
-    with embedded(data_dir):
-        platform = build_platform(load_internal_settings())
+def opened(
+    data_dir: Path, clock: Clock | None = None, env: dict[str, str] | None = None
+) -> Iterator[Platform]:
+    """The platform the command works on, opened by the test to look at the outcome (or, with
+    a clock, to make cases as of a known time)."""
+    with embedded(data_dir, env):
+        platform = build_platform(load_internal_settings(), clock=clock)
     try:
         yield platform
     finally:
@@ -256,6 +269,88 @@ def test_projections_rebuild_replays_everything_and_prints_the_position(seeded: 
     assert f"已重建至位置 Rebuilt up to notification {last}" in result.stdout
     with opened(seeded.data_dir) as platform:
         assert platform.queries.rows() == before
+
+
+class RecordingSender:
+    """A gateway that keeps what it was given."""
+
+    name = "test-sms"
+
+    def __init__(self) -> None:
+        self.sent: list[OutgoingMessage] = []
+
+    def send(self, message: OutgoingMessage) -> None:
+        self.sent.append(message)
+
+
+def deliver_all(platform: Platform, sender: RecordingSender) -> None:
+    notifier = build_notifier(platform, platform.settings, sender)
+    while notifier.step():
+        pass
+
+
+def follower_rows(platform: Platform) -> dict[str, list[dict[str, Any]]]:
+    """The slot counts, the outbox's derived rows and every message with its delivery status."""
+    with platform.views.reading() as tx:
+        counts = tx.fetchall("SELECT * FROM view_slot_counts ORDER BY id")
+    outbox = Outbox(platform.app, platform.views)
+    return {"view_slot_counts": counts, **outbox.derived_rows(), "messages": outbox.messages()}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The environment of an embedded installation, or of one on its own PostgreSQL schema."""
+    if request.param == "sqlite":
+        return {}
+    return {
+        "FIREGOV_INTERNAL_DATABASE_URL": request.getfixturevalue("pg_url"),
+        "FIREGOV_POSTGRES_SCHEMA": request.getfixturevalue("pg_schema"),
+        "FIREGOV_MASTER_KEY": base64.b64encode(os.urandom(32)).decode(),  # required there
+    }
+
+
+def test_projections_rebuild_restores_slot_counts_and_the_outbox_and_sends_nothing_again(
+    tmp_path: Path, database: dict[str, str]
+) -> None:
+    """Every read model that follows the log is replayed; what went out to applicants is a
+    record of the world, kept as it was, so no message is sent a second time."""
+    clock = Clock()  # Tuesday 2026-11-24 09:30, Asia/Shanghai
+    intake, window = Actor.system("zz", "intake"), Actor("window", Role.WINDOW_CLERK, JINSHUI)
+    sender = RecordingSender()
+    with opened(tmp_path, clock, database) as platform:
+        filing = platform.services.filings.submit(
+            intake, **filing_input(), channel="online", query_code_hash=hash_query_code("x" * 10)
+        )
+        platform.services.filings.issue_certificate(window, filing)
+        bookings = platform.services.bookings
+        head = staff(platform.services, "head", JINSHUI, Role.DEPT_HEAD)
+        handler = staff(platform.services, "handler", JINSHUI)
+        booked = bookings.request(intake, **booking_input(), channel="online")
+        bookings.forward(window, booked, "防火监督科")
+        bookings.assign(head, booked, handler.actor_id)
+        bookings.reply_with_slot(handler, booked, "2026-11-26", "am")
+        platform.slot_counts.catch_up()
+        deliver_all(platform, sender)
+        before = follower_rows(platform)
+        last = platform.app.recorder.max_notification_id()
+        with platform.views.transaction() as tx:  # the derived rows lost: only a replay helps
+            for table in ("view_slot_counts", "notification_outbox", "notification_cases"):
+                tx.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
+    assert [row["booked"] for row in before["view_slot_counts"]] == [1]
+    assert {m["status"] for m in before["messages"]} == {"sent"}
+    assert len(sender.sent) == len(before["messages"]) == 5
+
+    result = firegov(tmp_path, "projections", "rebuild", env=database)
+
+    assert result.exit_code == 0, result.output
+    assert "slot counts" in result.stdout
+    assert "notification outbox" in result.stdout
+    assert f"已重建至位置 Rebuilt up to notification {last}" in result.stdout
+    with opened(tmp_path, clock, database) as platform:
+        assert follower_rows(platform) == before
+        assert platform.slot_counts.position() == last
+        deliver_all(platform, sender)
+    assert len(sender.sent) == 5  # nothing went out twice
 
 
 # -- the first administrator -------------------------------------------------------------------
