@@ -7,15 +7,24 @@ imports the bundle and checks everything again; nothing here can make a command 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, Depends, Header, Request
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api_public.problems import PublicProblem
-from api_public.routes import BackendDep, client, limited, rate_limited
-from bridge.contract.intake import BOOKING_FORMAT, FILING_FORMAT, IntakeInvalid
+from api_public.routes import BackendDep, PublicBackend, client, limited, rate_limited
+from bridge.contract.intake import (
+    ANSWER_FORMAT,
+    BOOKING_FORMAT,
+    FILING_FORMAT,
+    RESUBMISSION_FORMAT,
+    IntakeInvalid,
+)
+from bridge.contract.query_code import verify_query_code
 from bridge.intake.public import IdempotencyConflict, IntakeUnavailable, PublicIntake, Upload
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(rate_limited)])
@@ -29,7 +38,9 @@ def refused(error: IntakeInvalid) -> PublicProblem:
     return PublicProblem(status, error.code, error.message_zh, error.message_en, field=error.field)
 
 
-async def read_uploads(request: Request, intake: PublicIntake) -> tuple[bytes, list[Upload]]:
+async def read_uploads(
+    request: Request, intake: PublicIntake, need_submission: bool = True
+) -> tuple[bytes, list[Upload]]:
     length = request.headers.get("content-length")
     if (
         length
@@ -53,32 +64,47 @@ async def read_uploads(request: Request, intake: PublicIntake) -> tuple[bytes, l
                 uploads.append(Upload(name, value.filename or "", data))
             elif name == "submission":
                 submission = value.encode()
-    if submission is None:
+    if submission is None and need_submission:
         raise refused(
             IntakeInvalid(
                 "missing_field", "submission", "缺少 submission 字段", "no submission field"
             )
         )
-    return submission, uploads
+    return submission or b"", uploads
 
 
 IdempotencyKey = Annotated[str | None, Header(min_length=16, max_length=128)]
 
 
-async def submit(
-    record_format: str, request: Request, backend: BackendDep, idempotency_key: str | None
-) -> dict[str, Any]:
-    intake = backend.intake
-    if intake is None:
+def intake_of(request: Request, backend: PublicBackend) -> PublicIntake:
+    if backend.intake is None:
         raise PublicProblem(
             404, "not_found", "本站不接收网上申报", "this site takes no submissions"
         )
     if backend.submissions is not None:
         limited(backend.submissions, client(request))
+    return backend.intake
+
+
+async def submit(
+    record_format: str, request: Request, backend: BackendDep, idempotency_key: str | None
+) -> dict[str, Any]:
+    intake = intake_of(request, backend)
     submission, uploads = await read_uploads(request, intake)
+    return await hand_over(intake, record_format, submission, uploads, idempotency_key)
+
+
+async def hand_over(
+    intake: PublicIntake,
+    record_format: str,
+    submission: bytes,
+    uploads: list[Upload],
+    idempotency_key: str | None,
+    steps_seen: int = 0,
+) -> dict[str, Any]:
     try:
         return await run_in_threadpool(
-            intake.submit, record_format, submission, uploads, idempotency_key
+            intake.submit, record_format, submission, uploads, idempotency_key, steps_seen
         )
     except IntakeInvalid as error:
         raise refused(error) from None
@@ -132,3 +158,93 @@ async def submit_booking(
     request: Request, backend: BackendDep, idempotency_key: IdempotencyKey = None
 ) -> dict[str, Any]:
     return await submit(BOOKING_FORMAT, request, backend, idempotency_key)
+
+
+QueryCode = Annotated[str, Header(min_length=4, max_length=64)]
+
+
+def own_case(
+    request: Request, backend: PublicBackend, receipt_number: str, code: str, status: str
+) -> tuple[str, int]:
+    """The case's receipt number and how many steps its tracking shows, once the query code
+    matches it (counted against the query-code limit) and the case waits for this step; the
+    internal side checks both again."""
+    limited(backend.code_attempts, client(request))
+    receipt = receipt_number.strip().upper()[:32]
+    case = backend.queries.case(receipt)
+    if case is None:
+        raise PublicProblem(
+            404, "case_not_found", "没有该受理编号的记录", "no case with this receipt number"
+        )
+    if not case["query_code_hash"] or not verify_query_code(code, case["query_code_hash"]):
+        raise PublicProblem(
+            403,
+            "wrong_query_code",
+            "查询码不正确，请核对受理回执上的查询码",
+            "the query code does not match this receipt number",
+            field="X-Query-Code",
+        )
+    if case["status"] != status:
+        raise PublicProblem(
+            409,
+            "not_waiting_for_this_step",
+            "该事项当前不在等待此项操作的阶段，请刷新办理进度",
+            "the case is not waiting for this step; reload its tracking",
+        )
+    return receipt, len(case["timeline"])
+
+
+@router.post(
+    "/filings/{receipt_number}/resubmission",
+    tags=["网上申报 intake"],
+    summary="网上提交补正材料",
+    status_code=202,
+    description="补正通知之后，申请人上传通知所列材料（multipart，每个材料项一个文件，字段名为材料项"
+    "代码），在 `X-Query-Code` 头中提交查询码。未上传的材料项保持原样。"
+    "返回本次提交的编号（BZ 开头）；内网核对查询码和材料后受理，进度在原受理编号下查询。",
+)
+async def resubmit_filing(
+    receipt_number: str,
+    request: Request,
+    backend: BackendDep,
+    x_query_code: QueryCode,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    intake = intake_of(request, backend)
+    case, seen = own_case(request, backend, receipt_number, x_query_code, "awaiting_supplement")
+    _, uploads = await read_uploads(request, intake, need_submission=False)
+    submission = orjson.dumps({"case": case, "query_code": x_query_code})
+    return await hand_over(intake, RESUBMISSION_FORMAT, submission, uploads, idempotency_key, seen)
+
+
+class AnswerCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    answer: Literal["accept", "another", "cancel"] = Field(
+        description="accept 接受该时段 / another 另选时段 / cancel 取消预约"
+    )
+    reason: str | None = Field(default=None, max_length=500, description="取消的理由（可省略）")
+
+
+@router.post(
+    "/bookings/{receipt_number}/answer",
+    tags=["网上申报 intake"],
+    summary="答复所安排的检查时间",
+    status_code=202,
+    description="承办人回复检查时间后，申请人接受（accept）、另选时段（another，开始新的 2 个工作日"
+    "答复期限）或取消预约（cancel）；在 `X-Query-Code` 头中提交查询码。"
+    "返回本次答复的编号（DF 开头）；内网核对查询码后办理，进度在原受理编号下查询。",
+)
+async def answer_booking(
+    receipt_number: str,
+    body: AnswerCreate,
+    request: Request,
+    backend: BackendDep,
+    x_query_code: QueryCode,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    intake = intake_of(request, backend)
+    case, seen = own_case(request, backend, receipt_number, x_query_code, "slot_offered")
+    fields: dict[str, str] = {"case": case, "answer": body.answer, "query_code": x_query_code}
+    if body.reason:
+        fields["reason"] = body.reason
+    return await hand_over(intake, ANSWER_FORMAT, orjson.dumps(fields), [], idempotency_key, seen)

@@ -75,6 +75,7 @@ class Booking(BookingGuards, Aggregate):
         project_name: str,
         contact_subject: str,
         basis: Basis,
+        query_code_hash: str,
     ) -> None:
         self.receipt_number = receipt_number
         self.kind = BookingKind(kind)
@@ -84,6 +85,7 @@ class Booking(BookingGuards, Aggregate):
         self.credit_code = credit_code
         self.project_name = project_name
         self.contact_subject = contact_subject
+        self.query_code_hash = query_code_hash  # checks the applicant's answers online
         self.basis = basis
         self.status = BookingStatus.RECEIVED
         self.received_at: datetime = self.created_on  # the window's receipt (Art. 15, 16)

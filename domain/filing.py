@@ -186,6 +186,7 @@ class Filing(Aggregate):
         self.project_name = project_name
         self.district = district
         self.contact_subject = contact_subject
+        self.query_code_hash = query_code_hash  # checks an applicant's own steps online
         self.materials = {m["item"]: m for m in materials}
         self.status = FilingStatus.RECEIVED
         self.received_at: datetime = self.created_on

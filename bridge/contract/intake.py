@@ -9,8 +9,13 @@ content hash, size and type, and the hash of the query code shown once. It is in
 nothing in it names a command to run. The files travel inside the bundle, so the internal side
 needs nothing from the public side but what the transport carries.
 
-Two kinds: a construction fire filing (``BA`` receipts, ``FILING_FORMAT``) and a booking of an
-on-site inspection (``YY`` receipts, ``BOOKING_FORMAT``).
+Four kinds, each with its own receipt prefix: a construction fire filing (``BA``,
+``FILING_FORMAT``), a booking of an on-site inspection (``YY``, ``BOOKING_FORMAT``), and two steps
+an applicant takes on an existing case — the documents asked for by a supplement notice
+(``BZ``, ``RESUBMISSION_FORMAT``) and the answer to an offered inspection slot: accept it, ask
+for another, or cancel (``DF``, ``ANSWER_FORMAT``). A step on a case names the case and carries
+the query code as typed: the internal side checks it against the hash it holds, so the public
+side alone can never act on anyone's case.
 """
 
 from __future__ import annotations
@@ -28,11 +33,21 @@ import orjson
 
 FILING_FORMAT = "firegov.intake.filing.v1"
 BOOKING_FORMAT = "firegov.intake.booking.v1"
-PREFIXES = {FILING_FORMAT: "BA", BOOKING_FORMAT: "YY"}
+RESUBMISSION_FORMAT = "firegov.intake.resubmission.v1"
+ANSWER_FORMAT = "firegov.intake.booking_answer.v1"
+PREFIXES = {
+    FILING_FORMAT: "BA",
+    BOOKING_FORMAT: "YY",
+    RESUBMISSION_FORMAT: "BZ",
+    ANSWER_FORMAT: "DF",
+}
+# The case a step acts on: a resubmission completes a filing, an answer concerns a booking.
+CASE_PREFIXES = {RESUBMISSION_FORMAT: "BA", ANSWER_FORMAT: "YY"}
+ANSWERS = ("accept", "another", "cancel")
 # The same alphabet as ``domain.numbering.RECEIPT_ALPHABET`` (a unit test keeps them equal):
 # the domain may not import the bridge, and the public side may not import the domain.
 RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ"
-RECEIPT = re.compile(r"^(BA|YY)\d{8}[A-HJ-NP-Z]{6}$")
+RECEIPT = re.compile(r"^(BA|YY|BZ|DF)\d{8}[A-HJ-NP-Z]{6}$")
 ITEM = re.compile(r"^[a-z][a-z_]{0,39}$")
 DOCUMENT = re.compile(r"^sha256:[0-9a-f]{64}$")
 BUNDLE_MAGIC = b"FIREGOV-INTAKE-1\n"
@@ -72,7 +87,22 @@ BOOKING_FIELDS: dict[str, Field] = {
     "basis_number": Field(100),
     "basis_on_platform": Field(0, kind=bool),
 }
-FIELDS = {FILING_FORMAT: FILING_FIELDS, BOOKING_FORMAT: BOOKING_FIELDS}
+RESUBMISSION_FIELDS: dict[str, Field] = {
+    "case": Field(16),  # the filing's receipt number
+    "query_code": Field(32),
+}
+ANSWER_FIELDS: dict[str, Field] = {
+    "case": Field(16),  # the booking's receipt number
+    "answer": Field(10),  # ANSWERS
+    "reason": Field(500, required=False),  # why the applicant cancels, in their words
+    "query_code": Field(32),
+}
+FIELDS = {
+    FILING_FORMAT: FILING_FIELDS,
+    BOOKING_FORMAT: BOOKING_FIELDS,
+    RESUBMISSION_FORMAT: RESUBMISSION_FIELDS,
+    ANSWER_FORMAT: ANSWER_FIELDS,
+}
 BASIS_DOCUMENT = "basis_document"  # the uploaded scan of a certificate issued elsewhere
 MAX_DOCUMENTS = 20
 
@@ -169,7 +199,24 @@ def check_submission(value: Any, fields: dict[str, Field]) -> dict[str, Any]:
                     f"{name} 应为日期和时间，如 2027-03-02T09:00",
                     f"{name} must be a date and time such as 2027-03-02T09:00",
                 ) from None
-    problem = credit_code_problem(clean["credit_code"])
+    _check_values(clean)
+    return clean
+
+
+def _check_values(clean: dict[str, Any]) -> None:
+    """What a field's value must be beyond its type and length."""
+    if "case" in clean and not RECEIPT.match(clean["case"]):
+        raise IntakeInvalid(
+            "invalid_receipt_number", "case", "受理编号格式不正确", "not a receipt number"
+        )
+    if clean.get("answer", ANSWERS[0]) not in ANSWERS:
+        raise IntakeInvalid(
+            "invalid_answer",
+            "answer",
+            "答复须为 accept（接受）、another（另选时段）或 cancel（取消预约）",
+            "answer must be accept, another or cancel",
+        )
+    problem = credit_code_problem(clean["credit_code"]) if "credit_code" in clean else None
     if problem is not None:
         raise IntakeInvalid(
             "invalid_credit_code",
@@ -181,7 +228,6 @@ def check_submission(value: Any, fields: dict[str, Field]) -> dict[str, Any]:
             if problem == "format"
             else "the check character of the unified social credit code is wrong",
         )
-    return clean
 
 
 def required_items(record_format: str, submission: dict[str, Any]) -> tuple[str, ...]:
@@ -253,8 +299,9 @@ def check_record(value: Any) -> dict[str, Any]:
     ):
         raise IntakeInvalid("invalid_record", "receipt_number", "受理编号不符", "bad receipt")
     documents = value.get("documents")
-    least = 1 if record_format == FILING_FORMAT else 0
-    if not isinstance(documents, list) or not least <= len(documents) <= MAX_DOCUMENTS:
+    least = 1 if record_format in (FILING_FORMAT, RESUBMISSION_FORMAT) else 0
+    most = 0 if record_format == ANSWER_FORMAT else MAX_DOCUMENTS
+    if not isinstance(documents, list) or not least <= len(documents) <= most:
         raise IntakeInvalid("invalid_record", "documents", "材料清单不符", "bad documents")
     for doc in documents:
         if not (
@@ -274,6 +321,10 @@ def check_record(value: Any) -> dict[str, Any]:
     ):
         raise IntakeInvalid("invalid_record", "query_code_hash", "记录不完整", "incomplete record")
     submission = check_submission(value.get("submission"), FIELDS[record_format])
+    if record_format in CASE_PREFIXES and not submission["case"].startswith(
+        CASE_PREFIXES[record_format]
+    ):
+        raise IntakeInvalid("invalid_record", "case", "受理编号不符", "not a case of this kind")
     have = {doc["item"] for doc in documents}
     for item in required_items(record_format, submission):
         if item not in have:

@@ -25,12 +25,15 @@ from typing import Any, Protocol
 import structlog
 
 from bridge.contract.intake import (
+    ANSWER_FORMAT,
     BASIS_DOCUMENT,
     BOOKING_FORMAT,
+    RESUBMISSION_FORMAT,
     IntakeInvalid,
     check_document,
     unpack,
 )
+from bridge.contract.query_code import verify_query_code
 from domain.actor import Actor
 from domain.agencies import AgencyDirectory
 from domain.calendar import SHANGHAI
@@ -144,6 +147,10 @@ class IntakeImporter:
         try:
             if record["format"] == BOOKING_FORMAT:
                 self._request_booking(receipt, record, materials)
+            elif record["format"] == RESUBMISSION_FORMAT:
+                self._resubmit(record["submission"], materials)
+            elif record["format"] == ANSWER_FORMAT:
+                self._answer(record["submission"])
             else:
                 self._submit_filing(receipt, record, materials)
         except Quarantine:  # nothing of a refused submission stays behind
@@ -221,6 +228,51 @@ class IntakeImporter:
             )
         except ConcurrentChange:
             return  # another importer made it meanwhile
+        except DomainError as error:
+            raise Quarantine(error.code, error.field, error.message_zh, error.message_en) from None
+
+    def _case(self, submission: dict[str, Any], load: Callable[[str], Any]) -> Any:
+        """The case a step acts on, once the query code typed with it matches the case's own:
+        the public side cannot act on a case without the code only its applicant holds."""
+        try:
+            case = load(submission["case"])
+        except NotFound:
+            raise Quarantine(
+                "case_not_found", "case", "没有该受理编号的事项", "no case with this receipt number"
+            ) from None
+        if not case.query_code_hash or not verify_query_code(
+            submission["query_code"], case.query_code_hash
+        ):
+            raise Quarantine(
+                "wrong_query_code",
+                "query_code",
+                "查询码与该受理编号不符",
+                "the query code does not match this case",
+            )
+        return case
+
+    def _resubmit(self, submission: dict[str, Any], materials: list[Material]) -> None:
+        """The documents a supplement notice asked for; the others stay as they were."""
+        filing = self._case(submission, self.filings.load)
+        merged = {**filing.materials, **{m["item"]: m for m in materials}}
+        try:
+            self.filings.resubmit(
+                Actor.system(filing.agency, "intake"), filing.receipt_number, list(merged.values())
+            )
+        except DomainError as error:
+            raise Quarantine(error.code, error.field, error.message_zh, error.message_en) from None
+
+    def _answer(self, submission: dict[str, Any]) -> None:
+        """The applicant's answer to the offered slot (Art. 16)."""
+        booking = self._case(submission, self.bookings.load)
+        actor, case = Actor.system(booking.agency, "intake"), booking.receipt_number
+        try:
+            if submission["answer"] == "accept":
+                self.bookings.accept_slot(actor, case)
+            elif submission["answer"] == "another":
+                self.bookings.request_another_slot(actor, case)
+            else:
+                self.bookings.cancel(actor, case, submission.get("reason", ""))
         except DomainError as error:
             raise Quarantine(error.code, error.field, error.message_zh, error.message_en) from None
 

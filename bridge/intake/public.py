@@ -25,6 +25,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from bridge.contract.intake import (
+    ANSWER_FORMAT,
     BASIS_DOCUMENT,
     BOOKING_FORMAT,
     FIELDS,
@@ -32,6 +33,7 @@ from bridge.contract.intake import (
     ITEM,
     MAX_DOCUMENTS,
     PREFIXES,
+    RESUBMISSION_FORMAT,
     IntakeInvalid,
     check_document,
     check_submission,
@@ -50,7 +52,17 @@ SCHEMA = (
     """CREATE TABLE IF NOT EXISTS public_idempotency (
         key_hash TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, answer TEXT,
         created_at TEXT NOT NULL)""",
+    # An applicant's steps on an existing case (documents after a supplement notice, the answer
+    # to an offered slot), so the case's tracking can list them until their effect shows.
+    # ``steps_seen``: how many steps the case's tracking showed when the step was sent; a later
+    # one means the internal side has acted since (no clock of either side is compared).
+    """CREATE TABLE IF NOT EXISTS public_follow_ups (
+        receipt_number TEXT PRIMARY KEY, case_receipt TEXT NOT NULL, kind TEXT NOT NULL,
+        submitted_at TEXT NOT NULL, steps_seen INTEGER NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS public_follow_ups_case ON public_follow_ups (case_receipt)",
 )
+# The kind a step is listed under (a new case's kind is its own field).
+STEP_KINDS = {RESUBMISSION_FORMAT: "resubmission", ANSWER_FORMAT: "answer"}
 
 
 class IntakeDrop(Protocol):
@@ -129,8 +141,15 @@ class PublicIntake:
                 "submission is not valid JSON",
             ) from None
         fields = check_submission(parsed, FIELDS[record_format])
-        if record_format == FILING_FORMAT and not uploads:
+        if record_format in (FILING_FORMAT, RESUBMISSION_FORMAT) and not uploads:
             raise IntakeInvalid("no_documents", "files", "请上传材料", "no documents were uploaded")
+        if record_format == ANSWER_FORMAT and uploads:
+            raise IntakeInvalid(
+                "unexpected_file",
+                uploads[0].field,
+                "答复不需要上传文件",
+                "an answer takes no files",
+            )
         given = {u.field for u in uploads}
         for item in required_items(record_format, fields):
             if item not in given:
@@ -193,9 +212,11 @@ class PublicIntake:
         submission: bytes,
         uploads: list[Upload],
         idempotency_key: str | None = None,
+        steps_seen: int = 0,
     ) -> dict[str, Any]:
         """The answer (receipt number, query code shown once); IntakeInvalid stores nothing,
-        IntakeUnavailable neither (the transport did not take it)."""
+        IntakeUnavailable neither (the transport did not take it). ``steps_seen``: for a step
+        on a case, how many steps its tracking shows now."""
         fields, documents = self.check(record_format, submission, uploads)
         fingerprint = hashlib.sha256(
             orjson.dumps([record_format, fields, documents], option=orjson.OPT_SORT_KEYS)
@@ -205,7 +226,7 @@ class PublicIntake:
             if earlier is not None:
                 return earlier
         try:
-            answer = self._store(record_format, fields, documents, uploads)
+            answer = self._store(record_format, fields, documents, uploads, steps_seen)
         except BaseException:
             if idempotency_key is not None:
                 with self.store.transaction() as tx:
@@ -264,10 +285,12 @@ class PublicIntake:
         fields: dict[str, Any],
         documents: list[dict[str, Any]],
         uploads: list[Upload],
+        steps_seen: int,
     ) -> dict[str, Any]:
         now = self.clock().astimezone(SHANGHAI)  # times shown to people are Shanghai time
         receipt = new_receipt_number(now.date(), PREFIXES[record_format])
-        code = new_query_code()
+        # A step on a case is tracked with the case's own code; a new case gets its own.
+        code = fields["query_code"] if record_format in STEP_KINDS else new_query_code()
         code_hash = hash_query_code(code)
         record = {
             "format": record_format,
@@ -277,26 +300,50 @@ class PublicIntake:
             "documents": documents,
             "query_code_hash": code_hash,
         }
+        kind = STEP_KINDS.get(record_format) or fields["kind"]
         # The pending row first: if the transport then fails, the row goes again and the
         # applicant is told to retry; a bundle is never sent without its row.
         with self.store.transaction() as tx:
             tx.execute(
                 "INSERT INTO public_pending (receipt_number, kind, submitted_at, query_code_hash)"
                 " VALUES (?, ?, ?, ?)",
-                [receipt, fields["kind"], now.isoformat(), code_hash],
+                [receipt, kind, now.isoformat(), code_hash],
             )
+            if record_format in STEP_KINDS:
+                tx.execute(
+                    "INSERT INTO public_follow_ups (receipt_number, case_receipt, kind,"
+                    " submitted_at, steps_seen) VALUES (?, ?, ?, ?, ?)",
+                    [receipt, fields["case"], kind, now.isoformat(), steps_seen],
+                )
         try:
             self.drop.put(receipt, pack(record, [u.data for u in uploads]))
         except Exception as error:
             with self.store.transaction() as tx:
                 tx.execute("DELETE FROM public_pending WHERE receipt_number = ?", [receipt])
+                tx.execute("DELETE FROM public_follow_ups WHERE receipt_number = ?", [receipt])
             raise IntakeUnavailable(str(error)) from error
+        if record_format in STEP_KINDS:  # tracked on the case, with the code the applicant has
+            return {
+                "receipt_number": receipt,
+                "case": fields["case"],
+                "status": "submitted",
+                "tracking": f"/api/v1/cases/{fields['case']}",
+            }
         return {
             "receipt_number": receipt,
             "query_code": code,
             "status": "submitted",
             "tracking": f"/api/v1/cases/{receipt}",
         }
+
+    def follow_ups(self, case_receipt: str) -> list[dict[str, Any]]:
+        """The applicant's steps on ``case_receipt``, oldest first."""
+        with self.store.reading() as tx:
+            return tx.fetchall(
+                "SELECT receipt_number, kind, submitted_at, steps_seen FROM public_follow_ups"
+                " WHERE case_receipt = ? ORDER BY submitted_at, receipt_number",
+                [case_receipt],
+            )
 
     def pending(self, receipt_number: str) -> dict[str, Any] | None:
         with self.store.reading() as tx:
