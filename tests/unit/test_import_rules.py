@@ -31,6 +31,9 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     # The SQL store (SQLite or PostgreSQL, tracking in the same transaction) is neutral
     # infrastructure that imports nothing of the project; both sides and the bridge use it.
     "projections.store": frozenset(),
+    # The filing certificate as a PDF, drawn from plain facts: neutral too, so the staff API
+    # (internal read model) and the public API (public register) draw the same document.
+    "projections.certificate_pdf": frozenset(),
     "projections.internal": frozenset({"domain", "projections.store"}),
     "projections.public": frozenset({"bridge.contract", "projections.store"}),
     "bridge": frozenset({"bridge", "domain", "projections.store"}),  # outbound, intake import
@@ -43,9 +46,17 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "bridge.receiver": frozenset(
         {"bridge.contract", "bridge.transports", "projections.public", "projections.store"}
     ),
-    "api_internal": frozenset({"domain", "projections.internal", "projections.store"}),
+    "api_internal": frozenset(
+        {"domain", "projections.internal", "projections.store", "projections.certificate_pdf"}
+    ),
     "api_public": frozenset(
-        {"projections.public", "projections.store", "bridge.contract", "bridge.intake"}
+        {
+            "projections.public",
+            "projections.store",
+            "projections.certificate_pdf",
+            "bridge.contract",
+            "bridge.intake",
+        }
     ),
     "deployment": EVERYTHING,
     "tests": EVERYTHING,
