@@ -6,7 +6,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api_public import problems, routes, routes_availability, routes_intake
+from api_public import problems, routes, routes_availability, routes_certificate, routes_intake
+from api_public.pages import install_pages
 from api_public.routes import PublicBackend
 
 DESCRIPTION = """
@@ -25,14 +26,25 @@ HEADERS = [
 ]
 
 
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+
 class SecurityHeaders:
+    """The API's headers on every response; a header the response set itself (the portal
+    pages' CSP) is kept, and HSTS is added when the request came over TLS."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        tls = scope.get("scheme") == "https"
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *HEADERS]
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                extra = [*HEADERS, HSTS] if tls else HEADERS
+                message["headers"] = headers + [h for h in extra if h[0] not in present]
             await send(message)
 
         await self.app(scope, receive, with_headers if scope["type"] == "http" else send)
@@ -53,4 +65,6 @@ def create_public_app(backend: PublicBackend) -> FastAPI:
     app.include_router(routes.router)
     app.include_router(routes_intake.router)
     app.include_router(routes_availability.router)
+    install_pages(app, backend)  # the portal's pages and /static
+    app.include_router(routes_certificate.router)
     return app

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from api_public.booking_tracking import booking_summary
+from api_public.pages_catalogue import Catalogue, Operator
 from api_public.problems import PublicProblem
 from api_public.ratelimit import RateLimiter
 from bridge.contract.query_code import verify_query_code
@@ -33,6 +34,12 @@ class PublicBackend:
     submissions: RateLimiter | None = None  # submissions, per client address
     # What time it is: which days with room are already past.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # Where the portal is reached from the internet: certificates' QR codes point there.
+    public_base_url: str = "http://127.0.0.1:8000"
+    # The portal pages' service guides and footer (api_public/pages*.py), built from the
+    # domain by the composition root; empty: the pages show no guides.
+    catalogue: Catalogue = field(default_factory=Catalogue)
+    operator: Operator = field(default_factory=Operator)
 
 
 def backend(request: Request) -> PublicBackend:
@@ -112,7 +119,7 @@ def track_case(
             )
         detailed = True
     if case["booking"] is not None:
-        return booking_summary(case, detailed)
+        return with_follow_ups(backend, booking_summary(case, detailed), detailed)
     summary = {
         "receipt_number": case["receipt_number"],
         "case_type": "filing",
@@ -147,7 +154,40 @@ def track_case(
                 "referral",
             )
         }
-    return summary
+    return with_follow_ups(backend, summary, detailed)
+
+
+FOLLOW_UP_NAMES_ZH = {"resubmission": "网上补正材料", "answer": "网上答复检查时间"}
+
+
+def with_follow_ups(
+    backend: PublicBackend, summary: dict[str, Any], detailed: bool
+) -> dict[str, Any]:
+    """With the query code: the applicant's own steps on the case submitted online — refused
+    on import (with the reason), or waiting, or taken in (the case moved on after it)."""
+    if not detailed or backend.intake is None:
+        return summary
+    steps = []
+    for step in backend.intake.follow_ups(summary["receipt_number"]):
+        refused = backend.queries.quarantine(step["receipt_number"])
+        moved_on = len(summary["timeline"]) > step["steps_seen"]
+        status = "processed" if moved_on else "submitted"
+        entry: dict[str, Any] = {
+            "receipt_number": step["receipt_number"],
+            "kind": step["kind"],
+            "kind_zh": FOLLOW_UP_NAMES_ZH.get(step["kind"], step["kind"]),
+            "submitted_at": step["submitted_at"],
+            "status": "quarantined" if refused else status,
+        }
+        if refused is not None:
+            entry["reason"] = {
+                "code": refused["code"],
+                "field": refused["field"] or None,
+                "message_zh": refused["reason_zh"],
+                "message_en": refused["reason_en"],
+            }
+        steps.append(entry)
+    return {**summary, "follow_ups": steps}
 
 
 def pending_summary(

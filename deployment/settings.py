@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,23 @@ class HashAlgorithm(StrEnum):
 class Transport(StrEnum):
     FERRY = "ferry"
     NATS = "nats"
+
+
+def http_base_url(value: str) -> str:
+    """An http(s) address with a host and no query or fragment, without its trailing slash
+    (paths such as /verify/... are appended to it)."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(
+            "must be an http:// or https:// address with a host, e.g. https://example.org"
+        )
+    return value.strip().rstrip("/")
+
+
+PUBLIC_BASE_URL_HELP = (
+    "Address of the public portal as the internet reaches it (scheme, host, port, optional "
+    "path). The QR code on every filing certificate opens <this>/verify/<certificate number>."
+)
 
 
 class InternalSettings(BaseSettings):
@@ -84,6 +102,7 @@ class InternalSettings(BaseSettings):
             "year, seq (per agency, kind and year)."
         ),
     )
+    public_base_url: str = Field(default="http://127.0.0.1:8000", description=PUBLIC_BASE_URL_HELP)
     session_idle_minutes: int = Field(
         default=30, ge=1, description="Staff sessions end after this many idle minutes."
     )
@@ -205,6 +224,8 @@ class InternalSettings(BaseSettings):
         "never sent (a first start on an old store sends no stale news).",
     )
 
+    _public_base_url = field_validator("public_base_url")(http_base_url)
+
     @field_validator("master_key")
     @classmethod
     def _refuse_weak_master_key(cls, value: SecretStr | None) -> SecretStr | None:
@@ -275,6 +296,8 @@ class PublicSettings(BaseSettings):
     postgres_schema: str = Field(default="public", description="PostgreSQL schema of the views.")
     host: str = Field(default="127.0.0.1", description="Address the public API listens on.")
     port: int = Field(default=8000, description="Port of the public API.")
+    public_base_url: str = Field(default="http://127.0.0.1:8000", description=PUBLIC_BASE_URL_HELP)
+    _public_base_url = field_validator("public_base_url")(http_base_url)
     transport: Transport = Field(
         default=Transport.FERRY, description="Where batches arrive from: ferry or nats."
     )
@@ -333,6 +356,34 @@ class PublicSettings(BaseSettings):
     )
     submissions_per_minute: int = Field(
         default=5, ge=1, description="Submissions per minute per client address (then 429)."
+    )
+    agencies_file: Path = Field(
+        default=PACKAGE_DIR / "data" / "zhengzhou.toml",
+        description="Data file of the agencies (the internal side's agencies_file): the "
+        "portal's service guides show their names, addresses, phones and districts.",
+    )
+    operator_name: str = Field(
+        default="",
+        max_length=200,
+        description="Portal footer: the operator (主办单位) of the site. Empty: line hidden.",
+    )
+    operator_address: str = Field(
+        default="", max_length=200, description="Portal footer: the operator's address."
+    )
+    operator_phone: str = Field(
+        default="", max_length=50, description="Portal footer: the operator's phone number."
+    )
+    icp_number: str = Field(
+        default="",
+        max_length=100,
+        description="Portal footer: the site's ICP filing number (ICP备案号), linked to "
+        "beian.miit.gov.cn. Empty: line hidden.",
+    )
+    psb_number: str = Field(
+        default="",
+        max_length=100,
+        description="Portal footer: the site's public security filing number (公安机关备案号), "
+        "linked to beian.mps.gov.cn. Empty: line hidden.",
     )
 
 

@@ -22,6 +22,7 @@ from bridge.receiver import Receiver
 from bridge.transports.base import BatchSink, BatchSource
 from bridge.transports.ferry import FerryIntakeDrop, FerryIntakeInbox, FerrySink, FerrySource
 from deployment.bootstrap import Platform
+from deployment.portal import build_catalogue, build_operator
 from deployment.settings import InternalSettings, PublicSettings, Transport
 from projections.public.queries import PublicQueries
 from projections.store import PostgresViewStore, SqliteViewStore, ViewStore
@@ -145,6 +146,9 @@ def build_public(
         intake=intake,
         submissions=RateLimiter(settings.submissions_per_minute),
         clock=clock,
+        public_base_url=settings.public_base_url,
+        catalogue=build_catalogue(settings.agencies_file),
+        operator=build_operator(settings),
     )
     return PublicSide(settings, store, receiver, queries, backend, closers)
 
@@ -158,6 +162,8 @@ def embedded_public_settings(settings: InternalSettings) -> PublicSettings:
         hash_algorithm=settings.hash_algorithm,
         poll_seconds=settings.poll_seconds,
         intake_dir=settings.intake_inbox,
+        public_base_url=settings.public_base_url,
+        agencies_file=settings.agencies_file,
     )
 
 

@@ -35,6 +35,12 @@ def _loads(value: str | None) -> Any:
     return orjson.loads(value) if value else None
 
 
+def _contains(text: str) -> str:
+    """A LIKE pattern for text typed by anyone: its wildcards match only themselves."""
+    escaped = text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"%{escaped}%"
+
+
 class PublicQueries:
     def __init__(self, store: ViewStore) -> None:
         self.store = store
@@ -88,17 +94,30 @@ class PublicQueries:
         published_to: str | None = None,
         page: int = 1,
         size: int = 20,
+        kind: str | None = None,
+        passed: bool | None = None,
+        text: str | None = None,
     ) -> Page:
+        """A page of published results, newest first; ``text`` is looked for in the
+        organisation's and project's names and the certificate number (the portal's search)."""
         where, params = ["1 = 1"], []
         for clause, value in (
             ("agency = ?", agency),
             ("district = ?", district),
             ("published_at >= ?", published_from),
             ("published_at < ?", published_to),
+            ("kind = ?", kind),
+            ("passed = ?", passed),
         ):
             if value is not None:
                 where.append(clause)
                 params.append(value)
+        if text:
+            where.append(
+                "(organisation_name LIKE ? ESCAPE '!' OR project_name LIKE ? ESCAPE '!'"
+                " OR certificate_number LIKE ? ESCAPE '!')"
+            )
+            params.extend([_contains(text)] * 3)
         condition = " AND ".join(where)
         with self.store.reading() as tx:
             total = tx.fetchone(
@@ -114,6 +133,19 @@ class PublicQueries:
             row["findings"] = _loads(row["findings"])
             row["passed"] = bool(row["passed"])
         return Page(rows, int(total["n"]) if total else 0, page, size)
+
+    def search_certificates(self, text: str, limit: int = 20) -> list[dict[str, Any]]:
+        """Certificates whose number, organisation or project contains ``text`` (the portal's
+        search box), newest first: the same public facts as verification."""
+        pattern = _contains(text)
+        with self.store.reading() as tx:
+            return tx.fetchall(
+                "SELECT certificate_number, kind, organisation_name, project_name, agency_name,"
+                " issued_at, status FROM public_certificates WHERE certificate_number LIKE ?"
+                " ESCAPE '!' OR organisation_name LIKE ? ESCAPE '!'"
+                " OR project_name LIKE ? ESCAPE '!' ORDER BY issued_at DESC LIMIT ?",
+                [pattern, pattern, pattern, limit],
+            )
 
     def availability(self, now: datetime, agency: str | None = None) -> list[dict[str, Any]]:
         """Per agency that has published (or only ``agency``): the half days with room that
