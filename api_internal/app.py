@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api_internal import (
+    pages,
     problems,
     routes_auth,
     routes_bookings,
+    routes_certificate,
     routes_filings,
     routes_intake,
     routes_notifications,
@@ -49,7 +51,9 @@ def create_app(backend: Backend) -> FastAPI:
 
     app.include_router(routes_auth.router)
     app.include_router(routes_filings.router)
+    app.include_router(routes_certificate.router)
     app.include_router(routes_bookings.router)
     app.include_router(routes_notifications.router)
     app.include_router(routes_intake.router)
+    pages.install(app)  # the staff console's pages and /static
     return app

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api_internal import pages_cookies
 from api_internal.sessions import SessionStore
 from domain.actor import Actor
 from domain.agencies import AgencyDirectory
@@ -17,6 +19,7 @@ from domain.calendar import WorkingDayCalendar
 from domain.errors import AuthenticationFailed
 from domain.sealing import Sealer
 from domain.services import Services
+from domain.services.availability import AvailabilityService
 from projections.internal.booking_queries import BookingQueries
 from projections.internal.projector import InternalProjector
 from projections.internal.quarantine import QuarantineQueries
@@ -35,6 +38,12 @@ class Backend:
     calendar: WorkingDayCalendar
     clock: Callable[[], datetime]
     idle_timeout_minutes: int
+    # Where the public portal is reached: the QR code on certificates staff download.
+    public_base_url: str = "http://127.0.0.1:8000"
+    # The console's document view and reply form (api_internal.pages_*): where imported
+    # documents are kept, and the days with room of each agency; unset in a bare API.
+    documents: Path | None = None
+    availability: AvailabilityService | None = None
     # Over the same read-model store as the filings; derived here so the composition root
     # has nothing more to wire.
     quarantine_queries: QuarantineQueries = field(init=False)
@@ -50,6 +59,7 @@ def backend(request: Request) -> Backend:
 
 BackendDep = Annotated[Backend, Depends(backend)]
 _bearer = HTTPBearer(auto_error=False)
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
 def current_actor(
@@ -57,16 +67,21 @@ def current_actor(
     backend: BackendDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
-    if credentials is None:
+    token = credentials.credentials if credentials is not None else None
+    if token is None and request.method in SAFE_METHODS:
+        # A link of the console (e.g. the certificate PDF) carries the console's cookie; only
+        # for reading: a command always needs the bearer header, so no form can forge one.
+        token = pages_cookies.session_token(request)
+    if token is None:
         raise AuthenticationFailed("请先登录", "log in first", code="not_authenticated")
-    actor = backend.sessions.touch(credentials.credentials, backend.clock())
+    actor = backend.sessions.touch(token, backend.clock())
     if actor is None:
         raise AuthenticationFailed(
             "会话已失效（超时或已退出），请重新登录",
             "the session has ended (idle timeout or logout); log in again",
             code="session_expired",
         )
-    request.state.token = credentials.credentials
+    request.state.token = token
     request.state.actor_id = actor.actor_id
     return actor
 

@@ -6,7 +6,7 @@ import time
 
 from fastapi import APIRouter, Request, Response
 
-from api_internal.deps import BackendDep, StaffDep
+from api_internal.deps import Backend, BackendDep, StaffDep
 from api_internal.schemas import ActorPublic, LoginPublic, LoginRequest
 from domain.actor import Actor
 from domain.errors import AuthenticationFailed
@@ -17,6 +17,24 @@ router = APIRouter(prefix="/api/v1/auth", tags=["登录 auth"])
 # time, so the answer's speed tells nobody which usernames exist. Successful logins are not
 # padded: by then the caller knows the password anyway.
 FAILED_LOGIN_FLOOR_SECONDS = 0.25
+
+
+def authenticate(
+    backend: Backend,
+    username: str,
+    password: str,
+    one_time_code: str | None,
+    role: str | None = None,
+) -> Actor:
+    """The domain's login, with every failure padded to FAILED_LOGIN_FLOOR_SECONDS; shared
+    by this API and the console's login pages (api_internal.pages_auth)."""
+    started = time.perf_counter()
+    try:
+        return backend.services.staff.authenticate(username, password, one_time_code, role)
+    except AuthenticationFailed:
+        # Called from sync routes, which run in the thread pool: sleeping holds no event loop.
+        time.sleep(max(0.0, FAILED_LOGIN_FLOOR_SECONDS - (time.perf_counter() - started)))
+        raise
 
 
 def actor_public(backend: BackendDep, actor: Actor) -> ActorPublic:
@@ -43,15 +61,7 @@ def actor_public(backend: BackendDep, actor: Actor) -> ActorPublic:
     responses={401: {"description": "用户名、密码或动态口令不正确；或账号已锁定"}},
 )
 def login(body: LoginRequest, backend: BackendDep) -> LoginPublic:
-    started = time.perf_counter()
-    try:
-        actor = backend.services.staff.authenticate(
-            body.username, body.password, body.one_time_code, body.role
-        )
-    except AuthenticationFailed:
-        # A sync route runs in the thread pool: sleeping here holds no event loop.
-        time.sleep(max(0.0, FAILED_LOGIN_FLOOR_SECONDS - (time.perf_counter() - started)))
-        raise
+    actor = authenticate(backend, body.username, body.password, body.one_time_code, body.role)
     token = backend.sessions.open(actor, backend.clock())
     return LoginPublic(
         token=token,

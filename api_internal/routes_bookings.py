@@ -12,7 +12,7 @@ import structlog
 from fastapi import APIRouter, Query, Response
 
 from api_internal.common import ExpectedVersion, Receipt, caught_up, visible_agencies
-from api_internal.deps import BackendDep, StaffDep
+from api_internal.deps import Backend, BackendDep, StaffDep
 from api_internal.schemas import (
     BookingCreate,
     BookingResultCreate,
@@ -25,12 +25,12 @@ from api_internal.schemas import (
     RefusalCreate,
     SlotOfferCreate,
 )
-from domain.actor import Role
+from domain.actor import Actor, Role
 from domain.calendar import SHANGHAI
 from domain.errors import NotFound
 from domain.permissions import Command, authorize
 from domain.query_code import hash_query_code, new_query_code
-from projections.internal.booking_queries import CASE_TASKS, Task
+from projections.internal.booking_queries import CASE_TASKS, BookingQueueItem, Task
 
 log = structlog.get_logger()
 router = APIRouter(prefix="/api/v1/bookings", tags=["网上预约 bookings"])
@@ -42,6 +42,21 @@ ROLE_TASKS = {
     Role.DEPT_HEAD: [Task.ASSIGN],
     Role.HANDLER: [Task.REPLY, Task.INSPECT, Task.ASSIST],
 }
+
+
+def my_queue(
+    backend: Backend, actor: Actor, overdue_only: bool = False
+) -> tuple[list[Task] | None, list[BookingQueueItem]]:
+    """The tasks of ``actor``'s role (None: a reader of every overdue item) and the items
+    waiting for them; shared with the console's "my work" page."""
+    authorize(actor, Command.VIEW_BOOKINGS, backend.agencies)
+    agencies = visible_agencies(backend, actor)
+    queries = caught_up(backend).booking_queries
+    tasks = ROLE_TASKS.get(actor.role)
+    if tasks is None:
+        return None, queries.queue(CASE_TASKS, agencies, backend.clock(), overdue_only=True)
+    handler = actor.actor_id if actor.role is Role.HANDLER else None
+    return tasks, queries.queue(tasks, agencies, backend.clock(), handler, overdue_only)
 
 
 def _done(event: str, receipt_number: str) -> Response:
@@ -64,15 +79,7 @@ def _done(event: str, receipt_number: str) -> Response:
 def booking_queue(
     actor: StaffDep, backend: BackendDep, overdue_only: Annotated[bool, Query()] = False
 ) -> dict[str, Any]:
-    authorize(actor, Command.VIEW_BOOKINGS, backend.agencies)
-    agencies = visible_agencies(backend, actor)
-    queries = caught_up(backend).booking_queries
-    tasks = ROLE_TASKS.get(actor.role)
-    if tasks is None:
-        items = queries.queue(CASE_TASKS, agencies, backend.clock(), overdue_only=True)
-    else:
-        handler = actor.actor_id if actor.role is Role.HANDLER else None
-        items = queries.queue(tasks, agencies, backend.clock(), handler, overdue_only)
+    tasks, items = my_queue(backend, actor, overdue_only)
     overdue = Counter(i.agency for i in items if i.overdue)
     return {
         "tasks": [str(t) for t in tasks or CASE_TASKS],

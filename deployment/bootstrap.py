@@ -91,6 +91,9 @@ class Platform:
             calendar=self.calendar,
             clock=self.services.context.clock,
             idle_timeout_minutes=self.settings.session_idle_minutes,
+            public_base_url=self.settings.public_base_url,
+            documents=self.settings.documents_dir,
+            availability=self.availability,
         )
 
     def publish_availability(self) -> list[str]:

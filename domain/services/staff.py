@@ -10,6 +10,7 @@ import contextlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import pyotp
@@ -50,6 +51,7 @@ class AccountInfo:
 
 # Enough for a burst of parallel guesses at one account (retrying() spreads them out).
 FAILURE_RECORDING_ATTEMPTS = 20
+HOLDERS_PAGE = 500  # opening events read per query of the notification log
 
 
 def matching_step(secret: str, code: str, now: datetime) -> int | None:
@@ -148,6 +150,26 @@ class StaffService:
             account.agency,
             tuple(account.roles),
         )
+
+    def holders_of(self, role: Role, agency: str) -> list[AccountInfo]:
+        """The accounts of ``agency`` holding ``role`` (e.g. the handlers a head may assign,
+        Art. 16), by display name. Found through the accounts' opening events, which name
+        agency and roles; each match is then loaded, so it reads as the account is now."""
+        found: list[AccountInfo] = []
+        start: int | None = None
+        while True:
+            page = self.ctx.app.recorder.select_notifications(
+                start, HOLDERS_PAGE, topics=[StaffAccount.Opened.TOPIC]
+            )
+            for notification in page:
+                opened: Any = self.ctx.app.mapper.to_domain_event(notification)
+                if opened.agency == agency and str(role) in opened.roles:
+                    account = self.account(str(opened.originator_id))
+                    if account.agency == agency and role in account.roles:
+                        found.append(account)
+            if len(page) < HOLDERS_PAGE:
+                return sorted(found, key=lambda a: (a.display_name, a.username))
+            start = page[-1].id + 1
 
     def _record_failure(self, account_id: UUID, reason: str) -> None:
         """Record a failed login on the account, reloading it as often as parallel failures

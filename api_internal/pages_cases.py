@@ -1,0 +1,168 @@
+"""The case page (RULES.md Art. 27, 39): a case's whole history — who, in which role and agency,
+when, what — as ``firegov audit history`` gives it (domain.services.audit, which also decides
+who may read it); and the view of an uploaded document, for staff who may read a filing or a
+booking that references it (projections.internal.document_references).
+
+A document is served as the type its content shows (magic bytes, never the name or a stored
+claim), inline, with ``nosniff`` and a ``sandbox`` CSP, so a crafted file opened in the
+browser runs no script with the console's origin.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from api_internal.common import caught_up
+from api_internal.deps import Backend, BackendDep
+from api_internal.pages_web import ConsoleUser, PageRoute, UserDep, render
+from domain.errors import NotFound, NotPermitted
+from domain.filing import PROBLEMS
+from domain.permissions import Command, in_jurisdiction, may
+from projections.internal.document_references import DocumentReference, DocumentReferences
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+RECEIPT = re.compile(r"^[A-Za-z0-9-]{1,40}$")
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+DOCUMENT_CSP = "sandbox; default-src 'none'; img-src 'self'; frame-ancestors 'none'"
+SHOWN_INLINE = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+LABELS = {
+    "receipt_number": "受理编号", "kind": "类型", "route": "办理方式", "agency": "机构",
+    "organisation_name": "单位", "credit_code": "统一社会信用代码", "project_name": "项目名称",
+    "project_address": "工程地址", "district": "区县", "contact_name": "联系人",
+    "contact_phone": "联系电话", "contact_subject": "个人信息主体", "channel": "渠道",
+    "items": "补正项", "materials": "材料项", "changed_items": "修改的材料项",
+    "certificate_number": "备案凭证编号", "deemed_complete": "逾期视为齐全", "reason": "理由",
+    "competent_agency": "有管辖权的机构", "department": "承办科室", "late": "逾期办理",
+    "main_handler": "主办人", "assistants": "协办人", "day": "日期", "half": "时段",
+    "passed": "合格", "findings": "发现的问题", "recheck_date": "复查日期",
+    "wished_time": "希望检查时间", "basis": "预约依据", "draw_reference": "抽取记录编号",
+    "commitment_document": "告知承诺书",
+}  # fmt: skip
+PEOPLE = {"main_handler", "assistants"}
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list) and all(isinstance(v, dict) and "item" in v for v in value):
+        return "；".join(
+            f"{v['item']}（{PROBLEMS.get(v.get('problem', ''), v.get('problem', ''))}）："
+            f"{v.get('reason', '')}"
+            for v in value
+        )
+    if isinstance(value, list):
+        return "、".join(_value(v) for v in value) or "无"
+    if isinstance(value, dict):
+        return orjson.dumps(value).decode()
+    return "" if value is None else str(value)
+
+
+def detail_lines(backend: Backend, details: dict[str, Any]) -> list[tuple[str, str]]:
+    """An event's details as label and text; handlers by name rather than account id."""
+    lines = []
+    for key, value in details.items():
+        shown = _people(backend, value) if key in PEOPLE else value
+        lines.append((LABELS.get(key, key), _value(shown)))
+    return lines
+
+
+def _people(backend: Backend, value: Any) -> Any:
+    ids = value if isinstance(value, list) else [value]
+    names = []
+    for account_id in ids:
+        try:
+            names.append(backend.services.staff.account(str(account_id)).display_name)
+        except (NotFound, ValueError):
+            names.append(str(account_id))
+    return names if isinstance(value, list) else names[0]
+
+
+@router.get("/console/cases/{receipt}/history")
+def case_history(receipt: str, user: UserDep, backend: BackendDep) -> Response:
+    if not RECEIPT.match(receipt):
+        raise NotFound("没有该事项的记录", "no history")
+    receipt = receipt.upper()
+    entries = backend.services.audit.history(user.actor, receipt)
+    booking = receipt.startswith("YY")
+    reads = Command.VIEW_BOOKINGS if booking else Command.VIEW_FILINGS
+    return render(
+        "history.html",
+        user=user,
+        receipt=receipt,
+        entries=entries,
+        details={e.position: detail_lines(backend, e.details) for e in entries},
+        agency_names={a.code: a.name for a in backend.agencies.all()},
+        case_url=f"/console/{'bookings' if booking else 'filings'}/{receipt}"
+        if may(user.actor, reads)
+        else None,
+    )
+
+
+def sniff(data: bytes) -> str:
+    """The media type the content shows; anything else is only offered for download."""
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                if any(n == "OFD.xml" or n.endswith("/OFD.xml") for n in archive.namelist()):
+                    return "application/ofd"
+        except (zipfile.BadZipFile, ValueError):
+            pass
+    return "application/octet-stream"
+
+
+def may_read(user: ConsoleUser, backend: Backend, reference: DocumentReference) -> bool:
+    reads = Command.VIEW_FILINGS if reference.case == "filing" else Command.VIEW_BOOKINGS
+    return may(user.actor, reads) and in_jurisdiction(
+        user.actor, backend.agencies, reference.agency
+    )
+
+
+@router.get("/console/documents/{sha256hex}")
+def document(sha256hex: str, user: UserDep, backend: BackendDep) -> Response:
+    if not SHA256_HEX.match(sha256hex):
+        raise NotFound("没有找到该文件", "no such document")
+    caught_up(backend)
+    references = DocumentReferences(backend.queries.store).referencing(f"sha256:{sha256hex}")
+    if not references:
+        raise NotFound("没有找到该文件", "no such document")
+    readable = [r for r in references if may_read(user, backend, r)]
+    if not readable:
+        raise NotPermitted(
+            "无权查看该文件：引用它的案件不在您的职责或管辖范围内",
+            "not allowed: no case you may read references this document",
+        )
+    path = backend.documents / sha256hex if backend.documents is not None else None
+    if path is None or not path.is_file():
+        raise NotFound(
+            "该文件尚未送达内网文档库（窗口录入的材料以纸质件为准）",
+            "the document is not in the internal document store",
+        )
+    data = path.read_bytes()
+    media_type = sniff(data)
+    name = next((r.file_name for r in readable if r.file_name), "")
+    name = name or f"{readable[0].receipt_number}{SHOWN_INLINE.get(media_type, '')}"
+    disposition = "inline" if media_type in SHOWN_INLINE else "attachment"
+    fallback = f"document{SHOWN_INLINE.get(media_type, '')}"  # for clients without filename*
+    return Response(
+        data,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'{disposition}; filename="{fallback}"; '
+            f"filename*=UTF-8''{quote(name)}",
+            "Content-Security-Policy": DOCUMENT_CSP,
+        },
+    )

@@ -1,0 +1,188 @@
+"""Filing review (RULES.md Art. 7-9): the materials checklist item by item, each submitted
+document one click away, then the filing certificate or ONE supplement notice (一次告知) built
+from the items marked missing or defective, each with its reason. The commands are the JSON
+routes' own (domain.services.filings); the page's version goes in as If-Match does, so a page
+someone else has acted on since says so instead of overwriting their work.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from api_internal.common import caught_up, expected_version
+from api_internal.deps import Backend, BackendDep
+from api_internal.pages_web import (
+    ConsoleUser,
+    FormDep,
+    PageRoute,
+    UserDep,
+    field_errors,
+    render,
+    see_other,
+    text,
+)
+from api_internal.problems import status_of
+from domain.errors import ConcurrentChange, DomainError, NotFound, NotPermitted
+from domain.filing import CHECKLISTS, KIND_NAMES_ZH, PROBLEMS, FilingKind, FilingStatus, NoticeItem
+from domain.permissions import Command, authorize, in_jurisdiction, may
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+RECEIPT = re.compile(r"^[A-Za-z0-9-]{1,40}$")
+DECISIONS = {"ok": "符合", **PROBLEMS}
+DONE = {
+    "notice": "已出具补正通知（一次告知），申请人可在互联网端逐项查看。",
+    "certificate": "已出具备案凭证。",
+}
+Typed = dict[str, tuple[str, str]]  # item -> (decision, reason) as the person left them
+
+
+def receipt_of(value: str) -> str:
+    if not RECEIPT.match(value):
+        raise NotFound("备案不存在", "filing not found")
+    return value.upper()
+
+
+def readable_filing(backend: Backend, user: ConsoleUser, receipt: str) -> dict[str, Any]:
+    """The filing's row with its contact opened, once the person may read it (as the JSON
+    detail route does)."""
+    row = caught_up(backend).queries.filing(receipt, backend.clock())
+    if row is None:
+        raise NotFound("备案不存在", "filing not found")
+    authorize(user.actor, Command.VIEW_FILINGS, backend.agencies, row["agency"])
+    row["contact_name"] = backend.sealer.open(row["contact_name"])
+    row["contact_phone"] = backend.sealer.open(row["contact_phone"])
+    return row
+
+
+def checklist(row: dict[str, Any], typed: Typed | None) -> list[dict[str, Any]]:
+    """Each item of the kind's checklist with its document and the decision shown: what the
+    person chose, else "missing" for a required item not handed in, else "meets the form"."""
+    materials = {m["item"]: m for m in row["materials"] or []}
+    rows = []
+    for item, (name, required) in CHECKLISTS[FilingKind(row["kind"])].items():
+        material = materials.get(item)
+        absent = required and material is None
+        decision, reason = ("missing", f"未提交{name}") if absent else ("ok", "")
+        if typed is not None:
+            decision, reason = typed.get(item, (decision, reason))
+        rows.append(
+            {
+                "item": item,
+                "name": name,
+                "required": required,
+                "material": material,
+                "document": material["document"].removeprefix("sha256:") if material else None,
+                "decision": decision,
+                "reason": reason,
+            }
+        )
+    return rows
+
+
+def filing_page(
+    backend: Backend,
+    user: ConsoleUser,
+    receipt: str,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    typed: Typed | None = None,
+    message: str | None = None,
+) -> Response:
+    row = readable_filing(backend, user, receipt)
+    may_decide = (
+        row["status"] == FilingStatus.RECEIVED
+        and may(user.actor, Command.ISSUE_SUPPLEMENT_NOTICE)
+        and in_jurisdiction(user.actor, backend.agencies, row["agency"])
+    )
+    return render(
+        "filing.html",
+        status,
+        user=user,
+        filing=row,
+        kind_zh=KIND_NAMES_ZH[FilingKind(row["kind"])],
+        agency_name=backend.agencies.get(row["agency"]).name,
+        checklist=checklist(row, typed),
+        item_names={i: n for i, (n, _) in CHECKLISTS[FilingKind(row["kind"])].items()},
+        decisions=DECISIONS,
+        problems=PROBLEMS,
+        may_decide=may_decide,
+        errors=errors or {},
+        message=message,
+    )
+
+
+@router.get("/console/filings/{receipt}")
+def filing_review(
+    receipt: str, user: UserDep, backend: BackendDep, done: str | None = None
+) -> Response:
+    return filing_page(backend, user, receipt_of(receipt), message=DONE.get(done or ""))
+
+
+def _typed(kind: str, form: Any) -> Typed:
+    return {
+        item: (text(form, f"decision-{item}"), text(form, f"reason-{item}").strip())
+        for item in CHECKLISTS[FilingKind(kind)]
+    }
+
+
+def _check(typed: Typed, action: str) -> tuple[list[NoticeItem], dict[str, str]]:
+    """The notice items marked, and what the form lacks before the domain is asked (as the
+    JSON schema checks a body): a choice for every item, a reason for every marked one."""
+    errors: dict[str, str] = {}
+    marked: list[NoticeItem] = []
+    for item, (decision, reason) in typed.items():
+        if decision not in DECISIONS:
+            errors[f"decision-{item}"] = "请选择审查结论"
+        elif decision != "ok":
+            marked.append(NoticeItem(item=item, problem=decision, reason=reason))
+            if not reason and action == "notice":
+                errors[f"reason-{item}"] = "请写明需补正的理由"
+    if action == "certificate" and marked:
+        errors["form-review"] = (
+            f"已有 {len(marked)} 项标记为缺少或不符合法定形式：请出具补正通知，"
+            "或将其改为“符合”后再出具备案凭证。"
+        )
+    if action not in {"notice", "certificate"}:
+        errors["form-review"] = "请选择“出具补正通知”或“出具备案凭证”"
+    return marked, errors
+
+
+@router.post("/console/filings/{receipt}/review")
+def review(receipt: str, user: UserDep, form: FormDep, backend: BackendDep) -> Response:
+    receipt = receipt_of(receipt)
+    row = readable_filing(backend, user, receipt)
+    action = text(form, "action")
+    typed = _typed(row["kind"], form)
+    marked, errors = _check(typed, action)
+    shown: Typed | None = typed
+    if errors:
+        return filing_page(backend, user, receipt, 422, errors, typed)
+    try:
+        version = expected_version(text(form, "version") or None)
+        if action == "certificate":
+            backend.services.filings.issue_certificate(user.actor, receipt, version)
+        else:
+            backend.services.filings.issue_supplement_notice(user.actor, receipt, marked, version)
+    except (NotFound, NotPermitted):
+        raise
+    except DomainError as error:
+        errors = field_errors(error, {"items": "form-review"}, "form-review")
+        for item in error.details.get("items") or []:
+            errors[f"reason-{item}"] = _item_error(error.code)
+        if isinstance(error, ConcurrentChange):
+            errors["form-review"] += "（下方已显示最新内容）"
+            shown = None  # the case changed: show it as it is now
+        return filing_page(backend, user, receipt, status_of(error), errors, shown)
+    return see_other(f"/console/filings/{receipt}?done={action}")
+
+
+def _item_error(code: str) -> str:
+    if code == "materials_incomplete":
+        return "缺少此项必备材料"
+    if code == "notice_names_unchanged_items":
+        return "此项在上次通知后未作修改，本次不能再列出"
+    return "此项有误"
