@@ -16,7 +16,13 @@ from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from api_public import pages_booking, pages_filing, pages_steps, pages_tracking
+from api_public import (
+    pages_booking,
+    pages_filing,
+    pages_steps,
+    pages_tracking,
+    pages_tracking_steps,
+)
 from api_public.pages_drafts import PortalDrafts
 from api_public.pages_render import (
     LARGE_TEXT_COOKIE,
@@ -167,3 +173,4 @@ def install_pages(app: FastAPI, backend: PublicBackend) -> None:
     app.include_router(pages_booking.router)
     app.include_router(pages_steps.router)
     app.include_router(pages_tracking.router)
+    app.include_router(pages_tracking_steps.router)

@@ -1,7 +1,8 @@
 """Track a case on the portal (RULES.md Art. 9, 15, 16, 29): the receipt number and the query
 code open a page with every step and its date, the current deadline, every supplement notice
 with all its items, the reply with the inspection half day, the reason a submission was not
-taken in, and the certificate's download.
+taken in, the certificate's download, and the applicant's own steps taken online (the forms
+for them are in pages_tracking_steps).
 
 The answer is the JSON API's own (``routes.track_case``: the same queries, the same query-code
 check and its rate limit), so the page and ``GET /api/v1/cases/{receipt}`` never disagree.
@@ -17,7 +18,8 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from api_public.pages_forms import Form, text_fields
+from api_public.pages_drafts import Handle
+from api_public.pages_forms import Form, megabytes, text_fields
 from api_public.pages_render import (
     backend_of,
     clear_handle,
@@ -27,6 +29,7 @@ from api_public.pages_render import (
     render,
     set_handle,
 )
+from api_public.pages_steps import ACCEPT
 from api_public.problems import PublicProblem
 from api_public.ratelimit import RateLimiter
 from api_public.routes import rate_limited, track_case
@@ -88,8 +91,11 @@ async def track_post(request: Request) -> Response:
         )
         response.headers.update(headers)
         return response
+    granted_at = int(backend.clock().timestamp())
     grant = drafts_of(request).new(
-        PURPOSE, {"receipt_number": receipt, "query_code": code}, GRANT_TTL
+        PURPOSE,
+        {"receipt_number": receipt, "query_code": code, "granted_at": granted_at},
+        GRANT_TTL,
     )
     response = redirect(request, f"/track/{quote(receipt)}")
     set_handle(request, response, COOKIE, grant, PATH, GRANT_TTL)
@@ -99,20 +105,59 @@ async def track_post(request: Request) -> Response:
 @router.get("/track/{receipt_number}")
 def track_page(receipt_number: str, request: Request) -> Response:
     receipt = receipt_number.strip().upper()[:32]
-    grant = drafts_of(request).load(handle_of(request, COOKIE), PURPOSE)
-    if grant is None or grant["receipt_number"] != receipt:
+    handle, grant = grant_of(request, receipt)
+    if handle is None or grant is None:
         note = "请输入查询码后查看办理进度（为保护申请人信息，查询结果只保留 15 分钟）"
         return render(
             request, "track_form.html", {"values": {"receipt_number": receipt}, "note": note}
         )
-    backend = replace(backend_of(request), code_attempts=COUNTED)
     try:
-        summary = track_case(
-            receipt, request, backend, Response(), x_query_code=grant["query_code"]
-        )
+        summary = summary_of(request, receipt, grant)
     except PublicProblem:
         return render(request, "track_form.html", {"values": {"receipt_number": receipt}})
-    return render(request, "track.html", {"case": summary, **facts(request, summary)})
+    notice = grant.pop("notice", None)
+    if notice is not None:  # shown once, after the step it tells about
+        keep_grant(request, handle, grant)
+    return case_page(request, summary, {"notice": notice})
+
+
+def grant_of(request: Request, receipt: str) -> tuple[Handle | None, dict[str, Any] | None]:
+    """The grant behind the cookie, when it is for ``receipt`` (and has not expired)."""
+    handle = handle_of(request, COOKIE)
+    grant = drafts_of(request).load(handle, PURPOSE)
+    if grant is None or grant["receipt_number"] != receipt:
+        return handle, None
+    return handle, grant
+
+
+def keep_grant(request: Request, handle: Handle, grant: dict[str, Any]) -> None:
+    """Save the grant changed (a notice to show once) without making it last longer than the
+    15 minutes from the moment the query code was checked."""
+    now = int(backend_of(request).clock().timestamp())
+    left = GRANT_TTL - (now - int(grant.get("granted_at", now)))
+    drafts_of(request).save(handle, PURPOSE, grant, max(1, min(GRANT_TTL, left)))
+
+
+def summary_of(request: Request, receipt: str, grant: dict[str, Any]) -> dict[str, Any]:
+    """The JSON API's tracking of ``receipt`` with the code the grant holds (counted when the
+    grant was made, so not again); PublicProblem when the case is gone or the code no longer
+    fits."""
+    backend = replace(backend_of(request), code_attempts=COUNTED)
+    found: dict[str, Any] = track_case(
+        receipt, request, backend, Response(), x_query_code=grant["query_code"]
+    )
+    return found
+
+
+def case_page(
+    request: Request,
+    case: dict[str, Any],
+    context: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Response:
+    return render(
+        request, "track.html", {"case": case, **facts(request, case), **(context or {})}, status
+    )
 
 
 def facts(request: Request, case: dict[str, Any]) -> dict[str, Any]:
@@ -127,11 +172,18 @@ def facts(request: Request, case: dict[str, Any]) -> dict[str, Any]:
             "pdf": f"/api/v1/certificates/{quote(number, safe='')}/pdf",
             "verify": f"/verify/{quote(number, safe='')}",
         }
+    intake = backend_of(request).intake
     return {
         "kind_name": guide.title if guide else "",
         "problems": catalogue.notice_problems,
         "certificate_links": links,
         "review_days": catalogue.review_working_days,
+        # The applicant's own steps online (pages_tracking_steps): offered only where this
+        # installation takes submissions, and not again while one of its kind still waits.
+        "steps_online": intake is not None,
+        "waiting": {f["kind"] for f in case.get("follow_ups", []) if f["status"] == "submitted"},
+        "accept": ACCEPT,
+        "max_file": megabytes(intake.max_file_bytes) if intake else "",
     }
 
 
