@@ -296,8 +296,9 @@ class PublicSettings(BaseSettings):
     postgres_schema: str = Field(default="public", description="PostgreSQL schema of the views.")
     host: str = Field(default="127.0.0.1", description="Address the public API listens on.")
     port: int = Field(default=8000, description="Port of the public API.")
-    public_base_url: str = Field(default="http://127.0.0.1:8000", description=PUBLIC_BASE_URL_HELP)
-    _public_base_url = field_validator("public_base_url")(http_base_url)
+    # FIREGOV_PUBLIC_BASE_URL: the same variable, with the same meaning, as the internal side's.
+    base_url: str = Field(default="http://127.0.0.1:8000", description=PUBLIC_BASE_URL_HELP)
+    _base_url = field_validator("base_url")(http_base_url)
     transport: Transport = Field(
         default=Transport.FERRY, description="Where batches arrive from: ferry or nats."
     )

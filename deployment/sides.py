@@ -146,7 +146,7 @@ def build_public(
         intake=intake,
         submissions=RateLimiter(settings.submissions_per_minute),
         clock=clock,
-        public_base_url=settings.public_base_url,
+        public_base_url=settings.base_url,
         catalogue=build_catalogue(settings.agencies_file),
         operator=build_operator(settings),
     )
@@ -162,7 +162,7 @@ def embedded_public_settings(settings: InternalSettings) -> PublicSettings:
         hash_algorithm=settings.hash_algorithm,
         poll_seconds=settings.poll_seconds,
         intake_dir=settings.intake_inbox,
-        public_base_url=settings.public_base_url,
+        base_url=settings.public_base_url,
         agencies_file=settings.agencies_file,
     )
 

@@ -175,14 +175,17 @@ def test_download_name_has_an_ascii_fallback_and_the_chinese_name_in_utf8() -> N
     )
 
 
-@pytest.mark.parametrize("settings", [InternalSettings, PublicSettings])
+@pytest.mark.parametrize(
+    ("settings", "name"), [(InternalSettings, "public_base_url"), (PublicSettings, "base_url")]
+)
 def test_public_base_url_is_an_http_address_kept_without_trailing_slash(
-    settings: type[InternalSettings] | type[PublicSettings],
+    settings: type[InternalSettings] | type[PublicSettings], name: str
 ) -> None:
-    assert settings().public_base_url == "http://127.0.0.1:8000"
-    assert settings(public_base_url="https://fw.example.gov.cn/").public_base_url == (
+    """FIREGOV_PUBLIC_BASE_URL on both sides (the public side's prefix is FIREGOV_PUBLIC_)."""
+    assert getattr(settings(), name) == "http://127.0.0.1:8000"
+    assert getattr(settings.model_validate({name: "https://fw.example.gov.cn/"}), name) == (
         "https://fw.example.gov.cn"
     )
     for wrong in ("javascript:alert(1)", "fw.example.gov.cn", "https://", "https://x/?a=1"):
-        with pytest.raises(ValidationError, match="public_base_url"):
-            settings(public_base_url=wrong)
+        with pytest.raises(ValidationError, match=name):
+            settings.model_validate({name: wrong})
