@@ -238,11 +238,14 @@ def logout(request: Request, user: UserDep, form: FormDep, backend: BackendDep) 
 @router.post("/console/large-text")
 def large_text(request: Request, form: LoginForm, backend: BackendDep) -> Response:
     """Switch the large text (大字版) on or off, and back to the page. A staff form like any
-    other: the token is the session's, or on the login pages the login form's."""
+    other: the token is the session's, or on the login pages the login form's (also when a
+    session cookie that has ended is still in the browser)."""
     token = cookies.session_token(request)
-    expected = cookies.csrf_token(token) if token else cookies.read(request, cookies.LOGIN_CSRF)
     given = form.get("csrf_token")
-    if not cookies.same(given if isinstance(given, str) else None, expected):
+    typed = given if isinstance(given, str) else None
+    accepted = [cookies.csrf_token(token) if token else None]
+    accepted.append(cookies.read(request, cookies.LOGIN_CSRF))
+    if not any(cookies.same(typed, expected) for expected in accepted if expected):
         raise CsrfRefused
     response = see_other(safe_next(text(form, "next")))
     if cookies.read(request, cookies.LARGE_TEXT) == "1":

@@ -50,12 +50,49 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers if scope["type"] == "http" else send)
 
 
+class BodyLimit:
+    """Every request body has a declared length no larger than ``max_body``: a body without
+    ``Content-Length`` (chunked) is answered 411 and a larger one 413 before anything reads it,
+    so no upload can fill the disk where the size checks of intake would come too late (the
+    server itself stops reading at the declared length)."""
+
+    def __init__(self, app: ASGIApp, max_body: int) -> None:
+        self.app, self.max_body = app, max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = dict(scope["headers"])
+            length = headers.get(b"content-length")
+            refusal = None
+            if length is None and b"transfer-encoding" in headers:
+                refusal = problems.problem(
+                    411,
+                    "length_required",
+                    "请求须注明长度（Content-Length）",
+                    "the request must state its length (Content-Length)",
+                )
+            elif length is not None and (not length.isdigit() or int(length) > self.max_body):
+                refusal = problems.problem(
+                    413,
+                    "request_too_large",
+                    f"请求超过 {self.max_body} 字节的上限",
+                    f"the request is larger than {self.max_body} bytes",
+                    max_bytes=self.max_body,
+                )
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def create_public_app(backend: PublicBackend) -> FastAPI:
     app = FastAPI(
         title="firegov 互联网公众接口 (public API)", version="1.0", description=DESCRIPTION
     )
     app.state.backend = backend
     problems.install(app)
+    largest = backend.intake.max_submission_bytes if backend.intake else 0
+    app.add_middleware(BodyLimit, max_body=largest + routes_intake.MULTIPART_OVERHEAD)
     app.add_middleware(SecurityHeaders)
 
     @app.get("/health", tags=["运行 operations"], summary="存活检查")

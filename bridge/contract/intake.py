@@ -251,7 +251,7 @@ def sniff(head: bytes, whole: bytes | None = None) -> str | None:
         try:
             with zipfile.ZipFile(io.BytesIO(whole)) as archive:
                 names = archive.namelist()
-        except (zipfile.BadZipFile, ValueError):
+        except Exception:  # zipfile raises many kinds on hostile input
             return None
         return OFD if any(n == "OFD.xml" or n.endswith("/OFD.xml") for n in names) else None
     return None
@@ -289,7 +289,7 @@ def check_document(field: str, file_name: str, data: bytes, max_bytes: int) -> s
 def check_record(value: Any) -> dict[str, Any]:
     """A stored intake record, checked again by the side that imports it."""
     record_format = value.get("format") if isinstance(value, dict) else None
-    if record_format not in FIELDS:
+    if not isinstance(record_format, str) or record_format not in FIELDS:
         raise IntakeInvalid("invalid_record", "format", "格式不符", "not an intake record")
     receipt = value.get("receipt_number")
     if not (
@@ -313,9 +313,15 @@ def check_record(value: Any) -> dict[str, Any]:
             and isinstance(doc.get("file_name"), str)
             and isinstance(doc.get("size"), int)
             and doc["size"] > 0
-            and doc.get("media_type") in EXTENSIONS
+            and isinstance(doc.get("media_type"), str)
+            and doc["media_type"] in EXTENSIONS
         ):
             raise IntakeInvalid("invalid_record", "documents", "材料清单不符", "bad document")
+    items = [doc["item"] for doc in documents]
+    if len(set(items)) != len(items) or (
+        record_format == BOOKING_FORMAT and set(items) - {BASIS_DOCUMENT}
+    ):
+        raise IntakeInvalid("invalid_record", "documents", "材料项重复或不符", "bad items")
     if not isinstance(value.get("query_code_hash"), str) or not isinstance(
         value.get("submitted_at"), str
     ):

@@ -112,7 +112,12 @@ class IntakeImporter:
                 data = self.inbox.read(receipt)
                 if data is None:
                     continue
-                self.import_one(receipt, data)
+                try:
+                    self.import_one(receipt, data)
+                except Exception:  # one bundle must never hold up the others
+                    # Not recorded: tried again next round (a database that is down comes back).
+                    log.exception("intake_import_failed", receipt=receipt)
+                    continue
                 handled += 1
             self.inbox.done(receipt)
         return handled
@@ -137,6 +142,10 @@ class IntakeImporter:
             record, contents = unpack(data)
         except IntakeInvalid as error:
             raise Quarantine(error.code, error.field, error.message_zh, error.message_en) from None
+        except Exception:  # whatever a malformed bundle makes the parser raise
+            raise Quarantine(
+                "invalid_record", None, "申报包无法读取", "the bundle cannot be read"
+            ) from None
         if record["receipt_number"] != receipt:
             raise Quarantine("invalid_record", "receipt_number", "受理编号不符", "receipt mismatch")
         materials = [
@@ -259,6 +268,8 @@ class IntakeImporter:
             self.filings.resubmit(
                 Actor.system(filing.agency, "intake"), filing.receipt_number, list(merged.values())
             )
+        except ConcurrentChange:
+            raise  # staff acted on the case meanwhile: the step is tried again next round
         except DomainError as error:
             raise Quarantine(error.code, error.field, error.message_zh, error.message_en) from None
 
@@ -273,6 +284,8 @@ class IntakeImporter:
                 self.bookings.request_another_slot(actor, case)
             else:
                 self.bookings.cancel(actor, case, submission.get("reason", ""))
+        except ConcurrentChange:
+            raise  # staff acted on the case meanwhile: the step is tried again next round
         except DomainError as error:
             raise Quarantine(error.code, error.field, error.message_zh, error.message_en) from None
 

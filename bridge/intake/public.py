@@ -45,6 +45,7 @@ from bridge.contract.query_code import hash_query_code, new_query_code
 from projections.store import ViewStore
 
 SHANGHAI = timezone(timedelta(hours=8))
+IDEMPOTENCY_KEPT = timedelta(days=1)
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS public_pending (
         receipt_number TEXT PRIMARY KEY, kind TEXT NOT NULL, submitted_at TEXT NOT NULL,
@@ -218,8 +219,10 @@ class PublicIntake:
         IntakeUnavailable neither (the transport did not take it). ``steps_seen``: for a step
         on a case, how many steps its tracking shows now."""
         fields, documents = self.check(record_format, submission, uploads)
+        # Never the query code in a fast hash: the fingerprint is kept in the clear.
+        printed = {k: v for k, v in fields.items() if k != "query_code"}
         fingerprint = hashlib.sha256(
-            orjson.dumps([record_format, fields, documents], option=orjson.OPT_SORT_KEYS)
+            orjson.dumps([record_format, printed, documents], option=orjson.OPT_SORT_KEYS)
         ).hexdigest()
         if idempotency_key is not None:
             earlier = self._claim(idempotency_key, fingerprint)
@@ -244,11 +247,18 @@ class PublicIntake:
         return answer
 
     def _claim(self, key: str, fingerprint: str) -> dict[str, Any] | None:
+        now = self.clock()
         with self.store.transaction() as tx:
+            # A key answers again for a day; then the sealed answer (it holds the query code)
+            # is deleted rather than kept for ever.
+            tx.execute(
+                "DELETE FROM public_idempotency WHERE created_at < ?",
+                [(now - IDEMPOTENCY_KEPT).isoformat()],
+            )
             claimed = tx.execute(
                 "INSERT INTO public_idempotency (key_hash, fingerprint, answer, created_at)"
                 " VALUES (?, ?, NULL, ?) ON CONFLICT (key_hash) DO NOTHING",
-                [_key_hash(key), fingerprint, self.clock().isoformat()],
+                [_key_hash(key), fingerprint, now.isoformat()],
             )
             row = (
                 None

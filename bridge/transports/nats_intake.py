@@ -71,7 +71,9 @@ PART_BYTES = 512 * 1024
 PART_HEADER, PARTS_HEADER, DIGEST_HEADER = "Firegov-Part", "Firegov-Parts", "Firegov-Digest"
 RECEIPT = re.compile(r"^[A-Z]{2}\d{8}[A-Z]{6}$")
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
-MAX_PARTS = 1024
+MAX_PARTS = 256  # 128 MiB: above the largest submission the public side accepts (100 MiB)
+MAX_DIGESTS = 2  # different bundles under one receipt number (a retry after a doubt)
+STREAM_BYTES = 4 * 1024**3  # the intake stream never takes the outbound stream's room
 PULL_BATCH = 64
 PULL_REQUEST = b'{"batch": 64, "no_wait": true}'
 
@@ -92,7 +94,7 @@ class NatsIntakeDrop:
         self.endpoint = Endpoint(url, credentials, inbox_prefix, "public-intake", timeout)
 
     def put(self, receipt_number: str, data: bytes) -> None:
-        if not RECEIPT.match(receipt_number):
+        if not RECEIPT.fullmatch(receipt_number):
             raise ValueError(f"not a receipt number: {receipt_number!r}")
         parts = max(1, math.ceil(len(data) / PART_BYTES))
         if parts > MAX_PARTS:
@@ -150,11 +152,11 @@ class NatsIntakeInbox:
 
     def pending(self) -> list[str]:
         """Pull what is waiting (staging each part before acknowledging it), then the receipts
-        whose bundles are whole, oldest first."""
+        whose bundles are whole, in the order of their names (kind, date, letters)."""
         self.endpoint.call(self._pull_all(), timeout=self.endpoint.timeout * 10)
         whole = []
         for receipt in sorted(os.listdir(self.staging)):
-            if RECEIPT.match(receipt) and self._whole(receipt) is not None:
+            if RECEIPT.fullmatch(receipt) and self._whole(receipt) is not None:
                 whole.append(receipt)
         self._sweep_stale()
         return whole
@@ -182,7 +184,7 @@ class NatsIntakeInbox:
         """The folder of a bundle whose parts are all staged and match its digest."""
         root = self.staging / receipt
         try:
-            digests = [d for d in os.listdir(root) if DIGEST.match(d)]
+            digests = [d for d in os.listdir(root) if DIGEST.fullmatch(d)]
         except FileNotFoundError:
             return None
         for digest in digests:
@@ -213,6 +215,14 @@ class NatsIntakeInbox:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temporary, folder / name)
+
+    def _room_for(self, receipt: str, digest: str) -> bool:
+        """At most ``MAX_DIGESTS`` different bundles are staged under one receipt number."""
+        try:
+            staged = {d for d in os.listdir(self.staging / receipt) if DIGEST.fullmatch(d)}
+        except FileNotFoundError:
+            return True
+        return digest in staged or len(staged) < MAX_DIGESTS
 
     def _sweep_stale(self) -> None:
         cutoff = time.time() - self.stale_after
@@ -245,6 +255,8 @@ class NatsIntakeInbox:
                     discard=DiscardPolicy.NEW,  # full: refuse new parts, never drop old ones
                     duplicate_window=120.0,
                     max_age=14 * 24 * 3600.0,
+                    max_bytes=STREAM_BYTES,
+                    max_msg_size=PART_BYTES + 64 * 1024,
                 )
             )
             log.info("nats_stream_created", stream=INTAKE_STREAM)
@@ -315,12 +327,16 @@ class NatsIntakeInbox:
             parts, digest = int(headers[PARTS_HEADER]), headers[DIGEST_HEADER]
             well_formed = (
                 len(pieces) == 4
-                and RECEIPT.match(receipt) is not None
-                and DIGEST.match(digest) is not None
+                and RECEIPT.fullmatch(receipt) is not None
+                and DIGEST.fullmatch(digest) is not None
                 and pieces[3] == str(part)
                 and 0 <= part < parts <= MAX_PARTS
             )
         except (IndexError, KeyError, ValueError):
+            well_formed = False
+        if well_formed and len(message.data) > PART_BYTES:
+            well_formed = False  # a part is never larger than the public side cuts them
+        if well_formed and not self._room_for(receipt, digest):
             well_formed = False
         if not well_formed:
             log.error("intake_not_a_part", subject=message.subject[:120])

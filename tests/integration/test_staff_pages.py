@@ -336,7 +336,15 @@ def test_idle_timeout_is_shown_and_ends_the_session(site: Platform, clock: Clock
     clock.advance(minutes=31)
     response = desk.client.get("/console")
     assert response.headers["location"] == "/console/login?next=%2Fconsole&m=expired"
-    assert "会话已结束" in desk.client.get(response.headers["location"]).text
+    login = desk.client.get(response.headers["location"]).text
+    assert "会话已结束" in login
+
+    # The ended session's cookie is still in the browser: 大字版 on the login page still works.
+    switched = desk.client.post(
+        "/console/large-text",
+        data={"csrf_token": hidden(login, "csrf_token"), "next": "/console/login"},
+    )
+    assert switched.status_code == 303
 
 
 # -- CSRF --------------------------------------------------------------------------------------
