@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from api_public import (
     pages_booking,
     pages_filing,
+    pages_limits,
     pages_steps,
     pages_tracking,
     pages_tracking_steps,
@@ -167,6 +168,7 @@ def install_pages(app: FastAPI, backend: PublicBackend) -> None:
     """Mount the portal on the public app: its pages, its records between steps, /static."""
     # Looked up at each use: the backend's clock may be replaced after the app is built.
     app.state.portal_drafts = PortalDrafts(backend.queries.store, lambda: backend.clock())  # noqa: PLW0108
+    pages_limits.install(app)  # the 系统繁忙 and "posted from another site" pages
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(router)
     app.include_router(pages_filing.router)

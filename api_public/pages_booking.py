@@ -21,22 +21,28 @@ from api_public.pages_booking_parts import (
 )
 from api_public.pages_catalogue import Guide
 from api_public.pages_forms import Form, megabytes, text_fields, uploads_of
+from api_public.pages_limits import STARTED_TOO_OFTEN, same_site_forms, slowed, too_often
 from api_public.pages_render import SHANGHAI, backend_of, drafts_of, redirect, render
 from api_public.pages_steps import (
     ACCEPT,
     DRAFT_TTL,
+    Chosen,
     Refused,
     Steps,
     hand_over,
+    keep_chosen,
+    read_upload,
+    status_of,
     submit,
-    take_upload,
     too_large,
     uploads_of_draft,
 )
 from api_public.routes import rate_limited
 from bridge.contract.intake import BASIS_DOCUMENT, BOOKING_FIELDS, BOOKING_FORMAT
 
-router = APIRouter(dependencies=[Depends(rate_limited)], include_in_schema=False)
+router = APIRouter(
+    dependencies=[Depends(rate_limited), Depends(same_site_forms)], include_in_schema=False
+)
 STEPS = Steps("fg_book", "/book", "booking")
 URLS = {1: "/book", 2: "/book/2", 3: "/book/3", 4: "/book/4"}
 FIELDS = {
@@ -156,6 +162,9 @@ async def post_one(request: Request) -> Response:
     _, draft = STEPS.load(request)
     if form.errors:
         return page(request, 1, draft, form.values, form.errors, 422)
+    if draft is None and (wait := too_often(request)):  # a new draft is counted
+        errors = {"form": STARTED_TOO_OFTEN.format(wait)}
+        return slowed(page(request, 1, draft, form.values, errors, 429), wait)
     handle, draft = STEPS.start(request)
     fields = draft["fields"]
     if fields.get("district") != form.clean["district"] or "agency" not in fields:
@@ -220,10 +229,10 @@ async def post_three(request: Request) -> Response:
     if handle is None or draft is None or next_step(request, draft) < 3:
         return redirect(request, URLS[1])
     guide = kinds(request)[draft["fields"]["kind"]]
-    refused = too_large(request)
-    if refused:
-        return page(request, 3, draft, errors={BASIS_DOCUMENT: refused}, status=413)
-    status = 422
+    large = too_large(request)
+    if large:
+        return page(request, 3, draft, errors={BASIS_DOCUMENT: large}, status=413)
+    found: Chosen | Refused | None = None
     async with request.form(max_files=2, max_fields=20) as posted:
         form = Form(posted)
         form.text("organisation_name", "单位全称", BOOKING_FIELDS["organisation_name"].longest)
@@ -233,14 +242,16 @@ async def post_three(request: Request) -> Response:
         form.mobile("contact_phone", "联系人手机号码")
         form.text("basis_number", f"{guide.basis_name}编号", BOOKING_FIELDS["basis_number"].longest)
         on_platform = guide.basis_on_platform and form.raw("basis_on_platform") == "1"
-        chosen = uploads_of(posted).get(BASIS_DOCUMENT)
-        if chosen is not None and not on_platform:
-            kept, error, code = await take_upload(request, handle, BASIS_DOCUMENT, chosen)
-            if kept is not None:
-                draft["documents"][BASIS_DOCUMENT] = kept
-            else:
-                form.errors[BASIS_DOCUMENT] = str(error)
-                status = 413 if code == 413 else status
+        upload = uploads_of(posted).get(BASIS_DOCUMENT)
+        if upload is not None and not on_platform:  # a certificate issued here needs no scan
+            found = await read_upload(request, BASIS_DOCUMENT, upload)
+    if isinstance(found, Refused):
+        refused = {BASIS_DOCUMENT: found}
+    else:
+        chosen = [found] if found is not None else []
+        refused = await keep_chosen(request, handle, draft, chosen, URLS[3])
+    if BASIS_DOCUMENT in refused:
+        form.errors[BASIS_DOCUMENT] = refused[BASIS_DOCUMENT].message
     if on_platform:
         if not {"credit_code", "project_name"} & set(form.errors):
             check_platform_certificate(request, form)
@@ -250,7 +261,7 @@ async def post_three(request: Request) -> Response:
         form.errors[BASIS_DOCUMENT] = f"请上传{guide.basis_name}的扫描件"
     drafts_of(request).save(handle, STEPS.purpose, draft, DRAFT_TTL)  # a good scan stays
     if form.errors:
-        return page(request, 3, draft, form.values, form.errors, status)
+        return page(request, 3, draft, form.values, form.errors, status_of(refused))
     draft["fields"].update(form.clean)
     draft["fields"]["basis_on_platform"] = on_platform
     return STEPS.keep(request, handle, draft, URLS[4])

@@ -12,22 +12,28 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from api_public.pages_catalogue import Guide
 from api_public.pages_forms import Form, megabytes, text_fields, uploads_of
+from api_public.pages_limits import STARTED_TOO_OFTEN, same_site_forms, slowed, too_often
 from api_public.pages_render import backend_of, drafts_of, redirect, render
 from api_public.pages_steps import (
     ACCEPT,
     DRAFT_TTL,
+    Chosen,
     Refused,
     Steps,
     hand_over,
+    keep_chosen,
+    read_upload,
+    status_of,
     submit,
-    take_upload,
     too_large,
     uploads_of_draft,
 )
 from api_public.routes import rate_limited
 from bridge.contract.intake import FILING_FIELDS, FILING_FORMAT
 
-router = APIRouter(dependencies=[Depends(rate_limited)], include_in_schema=False)
+router = APIRouter(
+    dependencies=[Depends(rate_limited), Depends(same_site_forms)], include_in_schema=False
+)
 STEPS = Steps("fg_file", "/file", "filing")
 URLS = {1: "/file", 2: "/file/2", 3: "/file/3", 4: "/file/4"}
 FIELDS = {
@@ -133,6 +139,9 @@ async def post_one(request: Request) -> Response:
     _, draft = STEPS.load(request)
     if form.errors:
         return page(request, 1, draft, form.values, form.errors, 422)
+    if draft is None and (wait := too_often(request)):  # a new draft is counted
+        errors = {"form": STARTED_TOO_OFTEN.format(wait)}
+        return slowed(page(request, 1, draft, form.values, errors, 429), wait)
     handle, draft = STEPS.start(request)
     if draft["fields"].get("kind") != form.clean["kind"]:  # another checklist: other documents
         guide = kinds(request)[form.clean["kind"]]
@@ -159,6 +168,30 @@ async def post_two(request: Request) -> Response:
     return STEPS.keep(request, handle, draft, URLS[3])
 
 
+async def read_files(
+    request: Request, guide: Guide
+) -> tuple[list[Chosen], dict[str, Refused], list[str]]:
+    """Step 3's form: the files chosen that pass the contract's checks, the ones that do not,
+    and the optional items to drop (their "不再提交此项" ticked)."""
+    chosen: list[Chosen] = []
+    unreadable: dict[str, Refused] = {}
+    async with request.form(max_files=40, max_fields=40) as posted:
+        uploads = uploads_of(posted)
+        for item in guide.bring:
+            if item.code in uploads:
+                found = await read_upload(request, item.code, uploads[item.code])
+                if isinstance(found, Refused):
+                    unreadable[item.code] = found
+                else:
+                    chosen.append(found)
+        removed = [
+            m.code
+            for m in guide.bring
+            if m.code not in uploads and posted.get(f"remove_{m.code}") == "1" and not m.required
+        ]
+    return chosen, unreadable, removed
+
+
 @router.post("/file/3")
 async def post_three(request: Request) -> Response:
     handle, draft = STEPS.load(request)
@@ -166,35 +199,22 @@ async def post_three(request: Request) -> Response:
         return redirect(request, URLS[1])
     guide = checklist(request, draft)
     assert guide is not None  # noqa: S101 - next_step() found the kind
-    refused = too_large(request)
-    if refused:
-        return page(request, 3, draft, errors={"files": refused}, status=413)
-    errors: dict[str, str] = {}
-    status = 422
-    async with request.form(max_files=40, max_fields=40) as posted:
-        chosen = uploads_of(posted)
-        for item in guide.bring:
-            if item.code in chosen:
-                kept, error, code = await take_upload(request, handle, item.code, chosen[item.code])
-                if kept is not None:
-                    draft["documents"][item.code] = kept
-                else:
-                    errors[item.code] = f"{item.name}：{error}"
-                    status = 413 if code == 413 else status
-            elif posted.get(f"remove_{item.code}") == "1" and not item.required:
-                draft["documents"].pop(item.code, None)
-                drafts_of(request).drop_file(handle, item.code)
+    large = too_large(request)
+    if large:
+        return page(request, 3, draft, errors={"files": large}, status=413)
+    chosen, unreadable, removed = await read_files(request, guide)
+    refused = {**unreadable, **await keep_chosen(request, handle, draft, chosen, URLS[3])}
+    for code in removed:
+        draft["documents"].pop(code, None)
+        drafts_of(request).drop_file(handle, code)
+    names = {m.code: m.name for m in guide.bring}
+    errors = {item: f"{names[item]}：{r.message}" for item, r in refused.items()}
     for item in guide.bring:
         if item.required and item.code not in draft["documents"] and item.code not in errors:
             errors[item.code] = f"请上传：{item.name}"
-    intake = backend_of(request).intake
-    total = sum(d["size"] for d in draft["documents"].values())
-    if intake is not None and total > intake.max_submission_bytes:
-        errors["files"] = "所有材料合计超过上限，请压缩后重新上传"
-        status = 413
     drafts_of(request).save(handle, STEPS.purpose, draft, DRAFT_TTL)  # good files stay
     if errors:
-        return page(request, 3, draft, errors=errors, status=status)
+        return page(request, 3, draft, errors=errors, status=status_of(refused))
     return redirect(request, URLS[4])
 
 

@@ -1,8 +1,9 @@
 """What the two step-by-step forms (filing and booking) share: the draft kept between steps
 (pages_drafts, behind an HttpOnly cookie), reading an uploaded file and checking it as the
-intake contract does, the submission through the same PublicIntake.submit as the JSON API, and
-the confirmation page that shows the receipt number and the query code exactly once (handed
-over by a one-time server-side record, never by the URL) as a printable receipt."""
+intake contract does, keeping it within the drafts' limits (pages_limits), the submission
+through the same PublicIntake.submit as the JSON API, and the confirmation page that shows the
+receipt number and the query code exactly once (handed over by a one-time server-side record,
+never by the URL) as a printable receipt."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from api_public.pages_budgets import DraftsFull, Overflow
 from api_public.pages_drafts import Handle
 from api_public.pages_forms import file_message, megabytes
+from api_public.pages_limits import UPLOADED_TOO_OFTEN, busy, too_often
 from api_public.pages_render import (
     SHANGHAI,
     backend_of,
@@ -89,11 +92,37 @@ def too_large(request: Request) -> str | None:
     return None
 
 
-async def take_upload(
-    request: Request, handle: Handle, item: str, upload: UploadFile
-) -> tuple[dict[str, Any] | None, str | None, int]:
-    """Check one chosen file as the contract does and keep it in the draft: its description,
-    or the error to show next to its field and the status that goes with it."""
+@dataclass(frozen=True)
+class Refused:
+    """Why a file or the submission was not taken: the field, its message and the status."""
+
+    field: str
+    message: str
+    status: int
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """A file chosen for one item that passed the intake contract's checks, not yet kept."""
+
+    item: str
+    file_name: str
+    content: bytes
+    media_type: str
+
+    @property
+    def described(self) -> dict[str, Any]:
+        """What the draft says of it (the file itself is kept apart, sealed)."""
+        return {
+            "file_name": self.file_name,
+            "size": len(self.content),
+            "media_type": self.media_type,
+        }
+
+
+async def read_upload(request: Request, item: str, upload: UploadFile) -> Chosen | Refused:
+    """Read one chosen file and check it as the contract does: the file, or the error to
+    show next to its field and the status that goes with it."""
     intake = backend_of(request).intake
     assert intake is not None  # noqa: S101 - the caller refuses when intake is off
     data = await upload.read(intake.max_file_bytes + 1)
@@ -102,9 +131,66 @@ async def take_upload(
         media_type = check_document(item, name, data, intake.max_file_bytes)
     except IntakeInvalid as error:
         status = 413 if error.code == "file_too_large" else 422
-        return None, file_message(error, intake.max_file_bytes), status
-    drafts_of(request).put_file(handle, item, data)
-    return {"file_name": name, "size": len(data), "media_type": media_type}, None, 200
+        return Refused(item, file_message(error, intake.max_file_bytes), status)
+    return Chosen(item, name, data, media_type)
+
+
+async def keep_uploads(
+    request: Request, handle: Handle, chosen: list[Chosen], back: str
+) -> dict[str, Refused]:
+    """Keep the chosen files with the draft, each only within the budgets (pages_drafts): the
+    ones refused, with the words for their field and the status; the 系统繁忙 page (PageStop)
+    with nothing kept when all drafts together are full."""
+    backend = backend_of(request)
+    assert backend.intake is not None  # noqa: S101 - the caller refuses when intake is off
+    per_draft = backend.intake.max_submission_bytes
+    try:
+        over = await run_in_threadpool(
+            drafts_of(request).put_files,
+            handle,
+            client_of(request),
+            {c.item: c.content for c in chosen},
+            per_draft,
+            backend.drafts,
+        )
+    except DraftsFull:
+        raise busy(back) from None
+    words = {
+        Overflow.DRAFT: (
+            f"与已上传的材料合计将超过 {megabytes(per_draft)} 的上限，此文件未保存；"
+            "请压缩后重新选择",
+            413,
+        ),
+        Overflow.CLIENT: (
+            "您所在的网络暂存的未提交材料已达上限，此文件未保存；请先提交或清除其他未完成的"
+            "申报，或稍后再上传",
+            429,
+        ),
+    }
+    return {item: Refused(item, *words[budget]) for item, budget in over.items()}
+
+
+async def keep_chosen(
+    request: Request, handle: Handle, draft: dict[str, Any], chosen: list[Chosen], back: str
+) -> dict[str, Refused]:
+    """An upload step: counted per client address (too often: every file refused, none
+    kept), then each file kept within the budgets and described in the draft. The refused
+    ones; the 系统繁忙 page (PageStop) when all drafts together are full."""
+    if not chosen:
+        return {}
+    wait = too_often(request)
+    if wait:
+        return {c.item: Refused(c.item, UPLOADED_TOO_OFTEN.format(wait), 429) for c in chosen}
+    refused = await keep_uploads(request, handle, chosen, back)
+    for found in chosen:
+        if found.item not in refused:
+            draft["documents"][found.item] = found.described
+    return refused
+
+
+def status_of(refused: dict[str, Refused]) -> int:
+    """The page's status: the first that says more than 422 (413 too large, 429 too many)."""
+    return next((r.status for r in refused.values() if r.status != 422), 422)
 
 
 def uploads_of_draft(request: Request, handle: Handle, draft: dict[str, Any]) -> list[Upload]:
@@ -115,15 +201,6 @@ def uploads_of_draft(request: Request, handle: Handle, draft: dict[str, Any]) ->
         if content is not None:
             found.append(Upload(item, meta["file_name"], content))
     return found
-
-
-@dataclass(frozen=True)
-class Refused:
-    """Why the intake did not take the submission: the field, its message and the status."""
-
-    field: str
-    message: str
-    status: int
 
 
 async def submit(

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from api_public.pages_drafts import Handle
 from api_public.pages_forms import Form, megabytes, text_fields
+from api_public.pages_limits import same_site_forms
 from api_public.pages_render import (
     backend_of,
     clear_handle,
@@ -34,7 +35,10 @@ from api_public.problems import PublicProblem
 from api_public.ratelimit import RateLimiter
 from api_public.routes import rate_limited, track_case
 
-router = APIRouter(dependencies=[Depends(rate_limited)], include_in_schema=False)
+# A query code posted from another site must not replace the grant this browser holds.
+router = APIRouter(
+    dependencies=[Depends(rate_limited), Depends(same_site_forms)], include_in_schema=False
+)
 COOKIE, PATH, PURPOSE = "fg_track", "/track", "tracking"
 GRANT_TTL = 15 * 60
 MESSAGES = {

@@ -29,6 +29,7 @@ from starlette.datastructures import UploadFile
 
 from api_public.pages_drafts import Handle
 from api_public.pages_forms import Form, file_message, status_for, text_fields, uploads_of
+from api_public.pages_limits import from_another_site
 from api_public.pages_render import backend_of, redirect
 from api_public.pages_steps import too_large
 from api_public.pages_tracking import (
@@ -104,12 +105,6 @@ class Posted:
     values: dict[str, str]
     errors: dict[str, str]
     status: int = 422
-
-
-def from_another_site(request: Request) -> bool:
-    """A browser says where a form was posted from; another site (or a sibling one) may not
-    take a step on the applicant's case, even if a cookie came along."""
-    return request.headers.get("sec-fetch-site", "same-origin") in {"cross-site", "same-site"}
 
 
 def step_key(handle: Handle, step: Step, seen: int, earlier: int) -> str:

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from api_public.booking_tracking import booking_summary
+from api_public.pages_budgets import DraftLimits
 from api_public.pages_catalogue import Catalogue, Operator
 from api_public.problems import PublicProblem
 from api_public.ratelimit import RateLimiter
@@ -40,6 +41,9 @@ class PublicBackend:
     # domain by the composition root; empty: the pages show no guides.
     catalogue: Catalogue = field(default_factory=Catalogue)
     operator: Operator = field(default_factory=Operator)
+    # What the portal's unfinished drafts may hold at once, and how often one address may
+    # start one or upload into one (api_public/pages_limits.py).
+    drafts: DraftLimits = field(default_factory=DraftLimits)
 
 
 def backend(request: Request) -> PublicBackend:

@@ -11,7 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -358,6 +358,26 @@ class PublicSettings(BaseSettings):
     submissions_per_minute: int = Field(
         default=5, ge=1, description="Submissions per minute per client address (then 429)."
     )
+    draft_steps_per_minute: int = Field(
+        default=20,
+        ge=1,
+        description="Portal forms: drafts started and uploads into them per minute per client "
+        "address (then 429, what was typed kept).",
+    )
+    draft_bytes_per_client: int = Field(
+        default=200 * 1024 * 1024,
+        ge=1,
+        description="Portal forms: bytes of files the unfinished drafts of one client address "
+        "(an IPv6 address by its /64) may hold at once; a file beyond it is refused next to its "
+        "field and not kept. At least max_submission_bytes.",
+    )
+    draft_bytes_total: int = Field(
+        default=2 * 1024 * 1024 * 1024,
+        ge=1,
+        description="Portal forms: bytes of files all unfinished drafts together may hold at "
+        "once (stored base64-encoded in the public database, about a third more); beyond it the "
+        "upload step answers 503 系统繁忙 and keeps nothing. At least draft_bytes_per_client.",
+    )
     agencies_file: Path = Field(
         default=PACKAGE_DIR / "data" / "zhengzhou.toml",
         description="Data file of the agencies (the internal side's agencies_file): the "
@@ -386,6 +406,15 @@ class PublicSettings(BaseSettings):
         description="Portal footer: the site's public security filing number (公安机关备案号), "
         "linked to beian.mps.gov.cn. Empty: line hidden.",
     )
+
+    @model_validator(mode="after")
+    def _drafts_fit_a_submission(self) -> PublicSettings:
+        """A person filing one submission of the largest size allowed must fit the budgets."""
+        if self.draft_bytes_per_client < self.max_submission_bytes:
+            raise ValueError("draft_bytes_per_client must be at least max_submission_bytes")
+        if self.draft_bytes_total < self.draft_bytes_per_client:
+            raise ValueError("draft_bytes_total must be at least draft_bytes_per_client")
+        return self
 
 
 def load_public_settings() -> PublicSettings:

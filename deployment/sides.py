@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from psycopg_pool import ConnectionPool
 
+from api_public.pages_budgets import DraftLimits
 from api_public.ratelimit import RateLimiter
 from api_public.routes import PublicBackend
 from bridge.allow_list import RecentAggregates, Sources
@@ -149,6 +150,11 @@ def build_public(
         public_base_url=settings.base_url,
         catalogue=build_catalogue(settings.agencies_file),
         operator=build_operator(settings),
+        drafts=DraftLimits(
+            settings.draft_bytes_per_client,
+            settings.draft_bytes_total,
+            RateLimiter(settings.draft_steps_per_minute),
+        ),
     )
     return PublicSide(settings, store, receiver, queries, backend, closers)
 

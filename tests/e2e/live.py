@@ -225,6 +225,7 @@ def live_site(tmp_path: Path) -> Iterator[LiveSite]:
             rate_limit_per_minute=100_000,
             query_code_attempts_per_minute=1_000,
             submissions_per_minute=1_000,
+            draft_steps_per_minute=1_000,
             base_url=portal,
         )
         public = build_public(public_settings, clock=clock)

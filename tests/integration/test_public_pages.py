@@ -22,6 +22,7 @@ from httpx import Response
 from psycopg_pool import ConnectionPool
 
 from api_public.app import create_public_app
+from api_public.pages_budgets import DraftLimits
 from api_public.pages_catalogue import Operator
 from api_public.pages_drafts import PortalDrafts
 from bridge.intake.importer import IntakeImporter
@@ -841,7 +842,10 @@ def test_drafts_and_the_result_filters_work_on_postgresql(pg_url: str, pg_schema
         clock = Clock()
         drafts = PortalDrafts(store, clock)
         handle = drafts.new("filing", {"fields": {"contact_name": CONTACT}}, 60)
-        drafts.put_file(handle, "application_form", PDF)
+        kept = drafts.put_files(
+            handle, "203.0.113.9", {"application_form": PDF}, 10 * len(PDF), DraftLimits()
+        )
+        assert kept == {}
         assert drafts.load(handle, "filing") == {"fields": {"contact_name": CONTACT}}
         assert drafts.file(handle, "application_form") == PDF
         assert drafts.take(handle, "filing") is not None
