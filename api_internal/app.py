@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from api_internal import (
     pages,
+    pages_uploads,
     problems,
     routes_auth,
     routes_bookings,
@@ -43,7 +44,12 @@ def create_app(backend: Backend) -> FastAPI:
     app.state.backend = backend
     problems.install(app)
 
-    app.add_middleware(RequestEnvelope, max_body=MAX_JSON_BODY)
+    app.add_middleware(
+        RequestEnvelope,
+        max_body=MAX_JSON_BODY,
+        uploads=pages_uploads.UPLOADS,
+        max_upload_body=pages_uploads.upload_body_limit(backend.max_upload_bytes),
+    )
 
     @app.get("/health", tags=["运维 operations"], summary="存活检查")
     def health() -> dict[str, object]:

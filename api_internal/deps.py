@@ -44,6 +44,9 @@ class Backend:
     # documents are kept, and the days with room of each agency; unset in a bare API.
     documents: Path | None = None
     availability: AvailabilityService | None = None
+    # The largest file the console keeps (the signed commitment of a permit on the spot),
+    # the same bound the importer puts on the applicants' files.
+    max_upload_bytes: int = 20 * 1024 * 1024
     # Over the same read-model store as the filings; derived here so the composition root
     # has nothing more to wire.
     quarantine_queries: QuarantineQueries = field(init=False)

@@ -5,6 +5,7 @@ personal data, are never logged; paths hold receipt numbers only."""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from typing import Any
@@ -33,9 +34,20 @@ def _problem_bytes(status: int, **extra: Any) -> bytes:
 
 
 class RequestEnvelope:
-    def __init__(self, app: ASGIApp, max_body: int) -> None:
+    """``max_body`` bounds every body but those of the ``uploads`` paths (a console form with a
+    file), which ``max_upload_body`` bounds: a file somewhat over the console's limit is still
+    read and answered next to its field; a body beyond that is refused before it is read."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body: int,
+        uploads: re.Pattern[str] | None = None,
+        max_upload_body: int = 0,
+    ) -> None:
         self.app = app
         self.max_body = max_body
+        self.uploads, self.max_upload_body = uploads, max_upload_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -55,7 +67,9 @@ class RequestEnvelope:
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
-        refusal = self._refusal(headers) or self._media_type_refusal(scope["path"], headers)
+        refusal = self._refusal(scope["path"], headers) or self._media_type_refusal(
+            scope["path"], headers
+        )
         try:
             if refusal is None:
                 await self.app(scope, receive, send_with_headers)
@@ -80,14 +94,16 @@ class RequestEnvelope:
             )
             structlog.contextvars.clear_contextvars()
 
-    def _refusal(self, headers: dict[bytes, bytes]) -> tuple[int, bytes] | None:
+    def _refusal(self, path: str, headers: dict[bytes, bytes]) -> tuple[int, bytes] | None:
         length = headers.get(b"content-length")
         if length is None:
             if b"transfer-encoding" in headers:  # a body of unknown size: ask for its length
                 return 411, _problem_bytes(411)
             return None
-        if not length.isdigit() or int(length) > self.max_body:
-            return 413, _problem_bytes(413, max_bytes=self.max_body)
+        upload = self.uploads is not None and self.uploads.fullmatch(path) is not None
+        limit = self.max_upload_body if upload else self.max_body
+        if not length.isdigit() or int(length) > limit:
+            return 413, _problem_bytes(413, max_bytes=limit)
         return None
 
     @staticmethod

@@ -3,8 +3,10 @@ own services and read models, mounted on the internal app next to the JSON API.
 
 - ``/console/login`` (+ ``/console/login/totp``), ``/console/logout``: api_internal.pages_auth
 - ``/console`` my work, ``/console/find``: api_internal.pages_work
-- ``/console/filings/{receipt}`` filing review: api_internal.pages_filings
-- ``/console/bookings/{receipt}`` booking handling: api_internal.pages_bookings
+- ``/console/filings/{receipt}`` filing review, referral, withdrawal: api_internal.pages_filings
+- ``/console/bookings/{receipt}`` booking handling: api_internal.pages_bookings (the permit on
+  the spot of the notice-and-commitment route, with its upload: api_internal.pages_permit and
+  api_internal.pages_uploads)
 - ``/console/cases/{receipt}/history``, ``/console/documents/{sha256hex}``: api_internal.pages_cases
 - ``/static/...``: the console's own CSS and its one small script (no CDN)
 

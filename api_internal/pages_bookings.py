@@ -1,10 +1,12 @@
 """Booking handling (RULES.md Art. 11-16): the window forwards a booking to the department, or
-rejects one outside its remit naming the competent agency (pre-filled from the district); the
-head assigns the main handler and assistants from the agency's handlers; the main handler
-replies with a free half day of the agency's calendar, or refuses with a reason, and records
-the inspection's result. The window also records the applicant's answer to an offered slot
-when it comes by phone. Each command is the JSON route's (domain.services.bookings), with the
-page's version as If-Match.
+rejects one outside its remit naming the competent agency (pre-filled from the district); on
+the notice-and-commitment route (告知承诺, Fire Protection Law Art. 15) it issues the permit on
+the spot instead, against the applicant's signed commitment, uploaded here; the head assigns
+the main handler and assistants from the agency's handlers; the main handler replies with a
+free half day of the agency's calendar, or refuses with a reason, and records the inspection's
+result. The window also records what the applicant says by phone or at the counter: the answer
+to an offered slot, or that they cancel the booking (with the reason they give). Each command
+is the JSON route's (domain.services.bookings), with the page's version as If-Match.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from starlette.responses import Response
 
 from api_internal.common import caught_up, expected_version
 from api_internal.deps import Backend, BackendDep
+from api_internal.pages_permit import commitment_of, issue_permit
 from api_internal.pages_web import (
     ConsoleUser,
     FormDep,
+    FormInvalid,
     PageRoute,
     UserDep,
     field_errors,
@@ -38,10 +42,12 @@ from domain.booking_rules import (
     BASIS_NAMES_ZH,
     BEFORE_REPLY,
     BOOKING_KIND_NAMES_ZH,
+    CANCELLABLE,
     BasisKind,
     BookingKind,
     BookingStatus,
     Half,
+    Route,
     slot_start,
 )
 from domain.calendar import to_shanghai_date
@@ -59,6 +65,16 @@ def _forward(b: Backend, u: ConsoleUser, r: str, f: FormData, v: int | None) -> 
 
 def _reject(b: Backend, u: ConsoleUser, r: str, f: FormData, v: int | None) -> None:
     b.services.bookings.reject(u.actor, r, v)
+
+
+def _cancel(b: Backend, u: ConsoleUser, r: str, f: FormData, v: int | None) -> None:
+    # The window records the applicant's request: what they gave as the reason is kept with it.
+    reason = text(f, "cancel_reason").strip()
+    if not reason:
+        raise InvalidInput(
+            "请写明申请人取消预约的理由", "write down the applicant's reason", field="reason"
+        )
+    b.services.bookings.cancel(u.actor, r, reason, v)
 
 
 def _assign(b: Backend, u: ConsoleUser, r: str, f: FormData, v: int | None) -> None:
@@ -102,6 +118,12 @@ def _result(b: Backend, u: ConsoleUser, r: str, f: FormData, v: int | None) -> N
 ACTIONS: dict[str, tuple[Command_, dict[str, str], str]] = {
     "forward": (_forward, {"department": "department"}, "已转交承办科室（大队）。"),
     "reject": (_reject, {}, "已不予受理，并告知申请人有管辖权的机构。"),
+    "permit": (
+        issue_permit,
+        {"department": "department", "commitment_document": "commitment_document"},
+        "已凭申请人签署的告知承诺书当场作出许可，并转交承办科室（大队）在 20 个工作日内现场核查。",
+    ),
+    "cancel": (_cancel, {"reason": "cancel_reason"}, "已记录申请人取消预约，所占检查名额已释放。"),
     "assign": (
         _assign,
         {"main_handler": "main_handler", "assistants": "assistants"},
@@ -120,11 +142,12 @@ ACTIONS: dict[str, tuple[Command_, dict[str, str], str]] = {
 FORM_OF = {"accept": "answer", "another": "answer"}  # several buttons of one form
 # The error places of each part of the page, shown only when that part is.
 PLACES = {
-    "review": ("form-forward", "form-reject", "department"),
+    "review": ("form-forward", "form-reject", "department", "form-permit", "commitment_document"),
     "assign": ("form-assign", "main_handler", "assistants"),
     "reply": ("form-slot", "form-refuse", "slot", "refusal_reason"),
     "answer": ("form-answer",),
     "record": ("form-result", "passed", "findings", "recheck_date"),
+    "cancel": ("form-cancel", "cancel_reason"),
 }
 
 
@@ -186,12 +209,15 @@ def booking_page(
     state = BookingStatus(row["status"])
     main = row["main_handler"] == actor.actor_id
     competent = agencies.competent_for(row["district"])
+    on_commitment = row["route"] == Route.NOTICE_COMMITMENT
+    review = Command.ISSUE_PERMIT_ON_COMMITMENT if on_commitment else Command.FORWARD_BOOKING
     can = {
-        "review": state is BookingStatus.RECEIVED and here and may(actor, Command.FORWARD_BOOKING),
+        "review": state is BookingStatus.RECEIVED and here and may(actor, review),
         "assign": state in BEFORE_REPLY and here and may(actor, Command.ASSIGN_BOOKING_HANDLERS),
         "reply": state is BookingStatus.ASSIGNED and main,
         "answer": state is BookingStatus.SLOT_OFFERED and here and actor.role is Role.WINDOW_CLERK,
         "record": state is BookingStatus.SCHEDULED and main,
+        "cancel": _cancellable(backend, row, state) and here and may(actor, Command.CANCEL_BOOKING),
     }
     basis = row["basis"] or {}
     errors = errors or {}
@@ -221,8 +247,22 @@ def booking_page(
         orphans=orphans,
         typed={k: v for k, v in typed.multi_items() if isinstance(v, str)} if typed else {},
         typed_assistants=texts(typed, "assistants") if typed else [],
+        on_commitment=on_commitment,
+        commitment=commitment_of(backend, row),
+        max_upload=backend.max_upload_bytes,
         message=message,
     )
+
+
+def _cancellable(backend: Backend, row: dict[str, Any], state: BookingStatus) -> bool:
+    """Before the inspection's half day begins, and never the site check after a permit on the
+    spot (domain.booking checks the same)."""
+    if state not in CANCELLABLE or row["permit_issued_at"]:
+        return False
+    if state is BookingStatus.SCHEDULED and row["slot_day"]:
+        begins = slot_start(date.fromisoformat(row["slot_day"]), Half(row["slot_half"]))
+        return begins > backend.clock()
+    return True
 
 
 @router.get("/console/bookings/{receipt}")
@@ -247,9 +287,14 @@ def act(receipt: str, action: str, user: UserDep, form: FormDep, backend: Backen
     except DomainError as error:
         form_key = f"form-{FORM_OF.get(action, action)}"
         errors = field_errors(error, fields, form_key)
-        typed: FormData | None = form
+        status = status_of(error)
+        typed: FormData | None = form  # what was typed stays
+        if isinstance(error, FormInvalid):
+            # The page's own checks name every field at once (a file too large is a 413).
+            errors = {fields.get(key, key): message for key, message in error.errors.items()}
+            status = error.status
         if isinstance(error, ConcurrentChange):
             errors = {form_key: f"{error.message_zh}（下方已显示最新内容）"}
             typed = None
-        return booking_page(backend, user, receipt, status_of(error), errors, typed)
+        return booking_page(backend, user, receipt, status, errors, typed)
     return see_other(f"/console/bookings/{receipt}?done={action}")

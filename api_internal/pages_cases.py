@@ -1,7 +1,9 @@
 """The case page (RULES.md Art. 27, 39): a case's whole history — who, in which role and agency,
 when, what — as ``firegov audit history`` gives it (domain.services.audit, which also decides
 who may read it); and the view of an uploaded document, for staff who may read a filing or a
-booking that references it (projections.internal.document_references).
+booking whose history references it (projections.internal.document_references): the current
+materials, those a resubmission replaced, a booking's scan and the signed commitment of a
+permit on the spot.
 
 A document is served as the type its content shows (magic bytes, never the name or a stored
 claim), inline, with ``nosniff`` and a ``sandbox`` CSP, so a crafted file opened in the
@@ -10,9 +12,7 @@ browser runs no script with the console's origin.
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from typing import Any
 from urllib.parse import quote
 
@@ -22,15 +22,22 @@ from starlette.responses import Response
 
 from api_internal.common import caught_up
 from api_internal.deps import Backend, BackendDep
+from api_internal.pages_uploads import sniff
 from api_internal.pages_web import ConsoleUser, PageRoute, UserDep, render
 from domain.errors import NotFound, NotPermitted
 from domain.filing import PROBLEMS
 from domain.permissions import Command, in_jurisdiction, may
-from projections.internal.document_references import DocumentReference, DocumentReferences
+from projections.internal.document_references import (
+    BASIS,
+    COMMITMENT,
+    DocumentReference,
+    DocumentReferences,
+)
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 RECEIPT = re.compile(r"^[A-Za-z0-9-]{1,40}$")
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+DOCUMENT = re.compile(r"sha256:[0-9a-f]{64}")
 DOCUMENT_CSP = "sandbox; default-src 'none'; img-src 'self'; frame-ancestors 'none'"
 SHOWN_INLINE = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 LABELS = {
@@ -47,6 +54,7 @@ LABELS = {
     "commitment_document": "告知承诺书",
 }  # fmt: skip
 PEOPLE = {"main_handler", "assistants"}
+PARTS = {COMMITMENT: "-告知承诺书", BASIS: "-预约依据"}  # in a download's name
 
 
 def _value(value: Any) -> str:
@@ -65,12 +73,15 @@ def _value(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def detail_lines(backend: Backend, details: dict[str, Any]) -> list[tuple[str, str]]:
-    """An event's details as label and text; handlers by name rather than account id."""
+def detail_lines(backend: Backend, details: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """An event's details as label, text and the link of a document it names (the signed
+    commitment of a permit on the spot); handlers by name rather than account id."""
     lines = []
     for key, value in details.items():
         shown = _people(backend, value) if key in PEOPLE else value
-        lines.append((LABELS.get(key, key), _value(shown)))
+        document = value if isinstance(value, str) and DOCUMENT.fullmatch(value) else None
+        href = f"/console/documents/{document.removeprefix('sha256:')}" if document else ""
+        lines.append((LABELS.get(key, key), _value(shown), href))
     return lines
 
 
@@ -106,24 +117,6 @@ def case_history(receipt: str, user: UserDep, backend: BackendDep) -> Response:
     )
 
 
-def sniff(data: bytes) -> str:
-    """The media type the content shows; anything else is only offered for download."""
-    if data.startswith(b"%PDF-"):
-        return "application/pdf"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                if any(n == "OFD.xml" or n.endswith("/OFD.xml") for n in archive.namelist()):
-                    return "application/ofd"
-        except (zipfile.BadZipFile, ValueError):
-            pass
-    return "application/octet-stream"
-
-
 def may_read(user: ConsoleUser, backend: Backend, reference: DocumentReference) -> bool:
     reads = Command.VIEW_FILINGS if reference.case == "filing" else Command.VIEW_BOOKINGS
     return may(user.actor, reads) and in_jurisdiction(
@@ -154,7 +147,8 @@ def document(sha256hex: str, user: UserDep, backend: BackendDep) -> Response:
     data = path.read_bytes()
     media_type = sniff(data)
     name = next((r.file_name for r in readable if r.file_name), "")
-    name = name or f"{readable[0].receipt_number}{SHOWN_INLINE.get(media_type, '')}"
+    what = PARTS.get(readable[0].part, "")
+    name = name or f"{readable[0].receipt_number}{what}{SHOWN_INLINE.get(media_type, '')}"
     disposition = "inline" if media_type in SHOWN_INLINE else "attachment"
     fallback = f"document{SHOWN_INLINE.get(media_type, '')}"  # for clients without filename*
     return Response(

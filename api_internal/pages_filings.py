@@ -1,16 +1,21 @@
 """Filing review (RULES.md Art. 7-9): the materials checklist item by item, each submitted
-document one click away, then the filing certificate or ONE supplement notice (一次告知) built
-from the items marked missing or defective, each with its reason. The commands are the JSON
-routes' own (domain.services.filings); the page's version goes in as If-Match does, so a page
-someone else has acted on since says so instead of overwriting their work.
+document one click away (and those a resubmission replaced), then the filing certificate or ONE
+supplement notice (一次告知) built from the items marked missing or defective, each with its
+reason. The window also refers a filing outside its jurisdiction to the competent agency
+(Art. 8: 不予受理，告知向有管辖权机关申请; the agency pre-filled from the project's district),
+and withdraws one at the applicant's written request, with the reason. The commands are the
+JSON routes' own (domain.services.filings); the page's version goes in as If-Match does, so a
+page someone else has acted on since says so instead of overwriting their work.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter
+from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from api_internal.common import caught_up, expected_version
@@ -29,15 +34,21 @@ from api_internal.problems import status_of
 from domain.errors import ConcurrentChange, DomainError, NotFound, NotPermitted
 from domain.filing import CHECKLISTS, KIND_NAMES_ZH, PROBLEMS, FilingKind, FilingStatus, NoticeItem
 from domain.permissions import Command, authorize, in_jurisdiction, may
+from projections.internal.document_references import DocumentReferences
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 RECEIPT = re.compile(r"^[A-Za-z0-9-]{1,40}$")
 DECISIONS = {"ok": "符合", **PROBLEMS}
+DECIDE = ("decision", "reason")  # the review form's fields of each checklist item
 DONE = {
     "notice": "已出具补正通知（一次告知），申请人可在互联网端逐项查看。",
     "certificate": "已出具备案凭证。",
+    "refer": "已不予受理，并告知申请人向有管辖权的机构申请。",
+    "withdraw": "已按申请人的书面申请撤回备案。",
 }
 Typed = dict[str, tuple[str, str]]  # item -> (decision, reason) as the person left them
+# The error places of the referral and withdrawal forms, shown only when their form is.
+PLACES = {"refer": ("form-refer",), "withdraw": ("form-withdraw", "withdrawal_reason")}
 
 
 def receipt_of(value: str) -> str:
@@ -83,6 +94,21 @@ def checklist(row: dict[str, Any], typed: Typed | None) -> list[dict[str, Any]]:
     return rows
 
 
+def earlier_materials(backend: Backend, row: dict[str, Any]) -> list[dict[str, str]]:
+    """The documents of earlier rounds that a resubmission replaced, oldest first."""
+    current = {m["document"] for m in row["materials"] or []}
+    names = {i: n for i, (n, _) in CHECKLISTS[FilingKind(row["kind"])].items()}
+    return [
+        {
+            "name": names.get(ref.part, ref.part),
+            "file_name": ref.file_name,
+            "document": ref.document.removeprefix("sha256:"),
+        }
+        for ref in DocumentReferences(backend.queries.store).of_case(row["receipt_number"])
+        if ref.document not in current
+    ]
+
+
 def filing_page(
     backend: Backend,
     user: ConsoleUser,
@@ -91,13 +117,36 @@ def filing_page(
     errors: dict[str, str] | None = None,
     typed: Typed | None = None,
     message: str | None = None,
+    kept: dict[str, str] | None = None,
 ) -> Response:
+    """The filing as it is now; ``typed`` the checklist and ``kept`` the other forms' text as
+    the person left them, next to ``errors``."""
     row = readable_filing(backend, user, receipt)
+    actor, agencies = user.actor, backend.agencies
+    here = in_jurisdiction(actor, agencies, row["agency"])
+    state = FilingStatus(row["status"])
+    competent = agencies.competent_for(row["district"])
     may_decide = (
-        row["status"] == FilingStatus.RECEIVED
-        and may(user.actor, Command.ISSUE_SUPPLEMENT_NOTICE)
-        and in_jurisdiction(user.actor, backend.agencies, row["agency"])
+        state is FilingStatus.RECEIVED and may(actor, Command.ISSUE_SUPPLEMENT_NOTICE) and here
     )
+    can = {
+        # Only a filing lodged with an agency other than the district's competent one.
+        "refer": state is FilingStatus.RECEIVED
+        and here
+        and may(actor, Command.REFER_FILING)
+        and competent.code != row["agency"],
+        "withdraw": state in {FilingStatus.RECEIVED, FilingStatus.AWAITING_SUPPLEMENT}
+        and here
+        and may(actor, Command.WITHDRAW_FILING),
+    }
+    errors = errors or {}
+    # An error whose form is gone (the case moved on meanwhile) is shown under the status.
+    shown = {place for part, places in PLACES.items() if can[part] for place in places}
+    if may_decide:
+        shown |= {"form-review"} | {
+            f"{kind}-{item}" for item in CHECKLISTS[FilingKind(row["kind"])] for kind in DECIDE
+        }
+    result = row["result"] or {}
     return render(
         "filing.html",
         status,
@@ -110,7 +159,15 @@ def filing_page(
         decisions=DECISIONS,
         problems=PROBLEMS,
         may_decide=may_decide,
-        errors=errors or {},
+        can=can,
+        competent=competent,
+        referred_to=agencies.get(result["competent_agency"]).name
+        if result.get("competent_agency")
+        else "",
+        earlier=earlier_materials(backend, row),
+        errors=errors,
+        orphans={key: text for key, text in errors.items() if key not in shown},
+        kept=kept or {},
         message=message,
     )
 
@@ -186,3 +243,42 @@ def _item_error(code: str) -> str:
     if code == "notice_names_unchanged_items":
         return "此项在上次通知后未作修改，本次不能再列出"
     return "此项有误"
+
+
+def _refer(b: Backend, u: ConsoleUser, r: str, f: FormData, v: int | None) -> None:
+    b.services.filings.refer(u.actor, r, v)
+
+
+def _withdraw(b: Backend, u: ConsoleUser, r: str, f: FormData, v: int | None) -> None:
+    b.services.filings.withdraw(u.actor, r, text(f, "withdrawal_reason"), v)
+
+
+Step = Callable[[Backend, ConsoleUser, str, FormData, int | None], None]
+# action -> (command, the domain's field names -> the page's)
+ACTIONS: dict[str, tuple[Step, dict[str, str]]] = {
+    "refer": (_refer, {}),
+    "withdraw": (_withdraw, {"reason": "withdrawal_reason"}),
+}
+
+
+@router.post("/console/filings/{receipt}/{action}")
+def act(receipt: str, action: str, user: UserDep, form: FormDep, backend: BackendDep) -> Response:
+    """Referral and withdrawal; the review has its own route above."""
+    receipt = receipt_of(receipt)
+    if action not in ACTIONS:
+        raise NotFound("没有该操作", "no such action")
+    command, fields = ACTIONS[action]
+    kept = {"withdrawal_reason": text(form, "withdrawal_reason")}
+    try:
+        version = expected_version(text(form, "version") or None)
+        command(backend, user, receipt, form, version)
+    except (NotFound, NotPermitted):
+        raise
+    except DomainError as error:
+        form_key = f"form-{action}"
+        errors = field_errors(error, fields, form_key)
+        if isinstance(error, ConcurrentChange):
+            errors = {form_key: f"{error.message_zh}（下方已显示最新内容）"}
+            kept = {}
+        return filing_page(backend, user, receipt, status_of(error), errors, kept=kept)
+    return see_other(f"/console/filings/{receipt}?done={action}")

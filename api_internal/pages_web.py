@@ -33,7 +33,7 @@ from api_internal.problems import HTTP_MESSAGES, status_of
 from api_internal.sessions import TOUCH_GRANULARITY
 from domain.actor import ROLE_NAMES_ZH, Actor
 from domain.calendar import SHANGHAI
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidInput
 
 log = structlog.get_logger()
 HERE = Path(__file__).resolve().parent
@@ -113,6 +113,17 @@ class LoginNeeded(Exception):
 
 class CsrfRefused(Exception):
     """A form without the session's CSRF token (or with another one): nothing is done."""
+
+
+class FormInvalid(InvalidInput):
+    """What the page itself finds wrong with a form before any command runs, every field with
+    its message at once (a domain refusal names one field); ``status`` is 413 for a file too
+    large, 422 otherwise. Nothing has changed when it is raised."""
+
+    def __init__(self, errors: dict[str, str], status: int = 422) -> None:
+        super().__init__("；".join(errors.values()), "the form has errors", code="form_invalid")
+        self.errors = errors
+        self.status = status
 
 
 @dataclass(frozen=True)

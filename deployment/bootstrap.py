@@ -94,6 +94,7 @@ class Platform:
             public_base_url=self.settings.public_base_url,
             documents=self.settings.documents_dir,
             availability=self.availability,
+            max_upload_bytes=self.settings.intake_max_file_bytes,
         )
 
     def publish_availability(self) -> list[str]:

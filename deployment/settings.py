@@ -193,7 +193,8 @@ class InternalSettings(BaseSettings):
     intake_max_file_bytes: int = Field(
         default=20 * 1024 * 1024,
         ge=1,
-        description="The importer refuses a file larger than this (checked again on import).",
+        description="Largest file the internal side takes: the importer refuses a larger one "
+        "(checked again on import), and so does the console's upload of a signed commitment.",
     )
     notify_sender: str = Field(
         default="log",

@@ -2,9 +2,16 @@
 may open a document only if they may read a filing or a booking that references it (the
 console checks that against the permission table, as for the case itself).
 
-A filing references the documents of its current materials, a booking the scan of the
-certificate it rests on (RULES.md Art. 8, 13). A document a resubmission replaced is no
-longer referenced by the filing's row; the history keeps that it was.
+A case references every document its history ever named, not only those of its current row:
+the materials of each filing round, the ones a resubmission replaced included (RULES.md Art. 8,
+9: the window compares what changed), the scan of the certificate a booking rests on (Art. 13),
+and the signed commitment the window issued a permit against (告知承诺). The window that reviews
+a resubmission, or the supervisor who checks a permit, must still be able to open them.
+
+``view_document_references`` is filled from those events by the internal projector, in the
+same transaction as the case rows, and is rebuilt with them. Rows projected before the table
+existed (an installation upgraded without ``firegov projections rebuild``) are still found
+through the cases' current rows, as before.
 """
 
 from __future__ import annotations
@@ -14,7 +21,27 @@ from typing import Any
 
 import orjson
 
-from projections.store import ViewStore
+from domain.booking import Booking
+from domain.filing import Filing
+from projections.store import Tx, ViewStore
+
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS view_document_references (
+        document TEXT NOT NULL,
+        receipt_number TEXT NOT NULL,
+        part TEXT NOT NULL,
+        case_kind TEXT NOT NULL,
+        agency TEXT NOT NULL,
+        file_name TEXT NOT NULL,
+        media_type TEXT NOT NULL,
+        position BIGINT NOT NULL,
+        PRIMARY KEY (document, receipt_number, part)
+    )""",
+    "CREATE INDEX IF NOT EXISTS view_document_references_case"
+    " ON view_document_references (receipt_number)",
+]
+TABLES = ["view_document_references"]
+BASIS, COMMITMENT = "basis", "commitment"  # the parts of a booking; a filing's are its items
 
 
 @dataclass(frozen=True)
@@ -22,8 +49,52 @@ class DocumentReference:
     case: str  # "filing" | "booking"
     receipt_number: str
     agency: str
-    file_name: str  # as the applicant named it; "" for a booking's scan
-    media_type: str  # as checked on import; "" where the row does not say
+    file_name: str  # as the applicant named it; "" for a booking's scan or commitment
+    media_type: str  # as checked on import; "" where the event does not say
+    part: str = ""  # the checklist item, "basis" or "commitment"; "" from a current row
+    document: str = ""  # "sha256:<hex>"
+
+
+def references_of(event: Any, row: dict[str, Any]) -> list[DocumentReference]:
+    """The documents ``event`` names; ``row`` is its case's row after the event (the case's
+    receipt number and agency, which a later event does not repeat)."""
+    if isinstance(event, Filing.Submitted | Filing.Resubmitted):
+        return [
+            DocumentReference(
+                "filing", row["receipt_number"], row["agency"], m["file_name"], m["media_type"],
+                m["item"], m["document"],
+            )
+            for m in event.materials
+        ]  # fmt: skip
+    if isinstance(event, Booking.Requested) and event.basis.get("document"):
+        document, part = event.basis["document"], BASIS
+    elif isinstance(event, Booking.PermitIssuedOnCommitment):
+        document, part = event.commitment_document, COMMITMENT
+    else:
+        return []
+    return [
+        DocumentReference("booking", row["receipt_number"], row["agency"], "", "", part, document)
+    ]
+
+
+def record(tx: Tx, event: Any, row: dict[str, Any], position: int) -> None:
+    """Keep the documents ``event`` names (the first event that names one for a part wins:
+    an unchanged material repeated by a resubmission keeps its first position)."""
+    for ref in references_of(event, row):
+        tx.execute(
+            "INSERT INTO view_document_references (document, receipt_number, part, case_kind,"
+            " agency, file_name, media_type, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (document, receipt_number, part) DO NOTHING",
+            [ref.document, ref.receipt_number, ref.part, ref.case, ref.agency, ref.file_name,
+             ref.media_type, position],
+        )  # fmt: skip
+
+
+def _reference(row: dict[str, Any]) -> DocumentReference:
+    return DocumentReference(
+        row["case_kind"], row["receipt_number"], row["agency"], row["file_name"],
+        row["media_type"], row["part"], row["document"],
+    )  # fmt: skip
 
 
 class DocumentReferences:
@@ -31,12 +102,18 @@ class DocumentReferences:
         self.store = store
 
     def referencing(self, document: str) -> list[DocumentReference]:
-        """The filings and bookings whose rows reference ``document`` ("sha256:<hex>").
+        """The filings and bookings whose history references ``document`` ("sha256:<hex>").
 
-        LIKE narrows the rows on both engines (a hash holds no wildcard); the parsed JSON
+        The cases' current rows are read too, for rows projected before the references table
+        existed: LIKE narrows them on both engines (a hash holds no wildcard), the parsed JSON
         decides."""
         pattern = f"%{document}%"
         with self.store.reading() as tx:
+            kept = tx.fetchall(
+                "SELECT * FROM view_document_references WHERE document = ?"
+                " ORDER BY position, receipt_number, part",
+                [document],
+            )
             filings = tx.fetchall(
                 "SELECT receipt_number, agency, materials FROM view_filings"
                 " WHERE materials LIKE ? ORDER BY receipt_number",
@@ -47,20 +124,35 @@ class DocumentReferences:
                 " WHERE basis LIKE ? ORDER BY receipt_number",
                 [pattern],
             )
-        found = [
+        found = [_reference(row) for row in kept]
+        seen = {(r.case, r.receipt_number) for r in found}
+        current = [
             DocumentReference(
-                "filing", row["receipt_number"], row["agency"], m["file_name"], m["media_type"]
+                "filing", row["receipt_number"], row["agency"], m["file_name"], m["media_type"],
+                m["item"], document,
             )
             for row in filings
             for m in _materials(row["materials"])
             if m.get("document") == document
-        ]
-        found += [
-            DocumentReference("booking", row["receipt_number"], row["agency"], "", "")
+        ]  # fmt: skip
+        current += [
+            DocumentReference(
+                "booking", row["receipt_number"], row["agency"], "", "", BASIS, document
+            )
             for row in bookings
             if orjson.loads(row["basis"]).get("document") == document
         ]
-        return found
+        return found + [r for r in current if (r.case, r.receipt_number) not in seen]
+
+    def of_case(self, receipt_number: str) -> list[DocumentReference]:
+        """Every document the case's history names, in the order they arrived."""
+        with self.store.reading() as tx:
+            rows = tx.fetchall(
+                "SELECT * FROM view_document_references WHERE receipt_number = ?"
+                " ORDER BY position, part",
+                [receipt_number],
+            )
+        return [_reference(row) for row in rows]
 
 
 def _materials(text: str) -> list[dict[str, Any]]:

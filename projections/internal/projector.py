@@ -7,7 +7,8 @@ and replays from the start and gives the same rows as incremental processing.
 
 The filings (projections.internal.filings), the bookings (projections.internal.bookings) and
 the quarantined submissions (projections.internal.quarantine) read models share the tracking
-position and each batch's transaction.
+position and each batch's transaction, with the documents the cases' events name
+(projections.internal.document_references).
 
 Nothing here needs the working-day calendar: deadlines are computed by the queries, so no event
 can stop the projector for want of a calendar year.
@@ -23,7 +24,7 @@ from typing import Any
 import structlog
 from eventsourcing.persistence import Notification
 
-from projections.internal import bookings, filings, quarantine
+from projections.internal import bookings, document_references, filings, quarantine
 from projections.internal.tracking import RebuildableFollower
 from projections.store import Tx
 
@@ -61,8 +62,14 @@ class InternalProjector(RebuildableFollower):
     """The staff console's read models: one tracking position for all of them."""
 
     name = NAME
-    schema = tuple(statement for _, module, _, _ in MODELS for statement in module.SCHEMA)
-    derived = tuple(table for _, module, _, _ in MODELS for table in module.TABLES)
+    schema = (
+        *(statement for _, module, _, _ in MODELS for statement in module.SCHEMA),
+        *document_references.SCHEMA,
+    )
+    derived = (
+        *(table for _, module, _, _ in MODELS for table in module.TABLES),
+        *document_references.TABLES,
+    )
 
     def apply(self, tx: Tx, notifications: Sequence[Notification], start: int) -> None:
         for notification in notifications:
@@ -85,7 +92,10 @@ class InternalProjector(RebuildableFollower):
             f"SELECT * FROM {table} WHERE id = ?",  # noqa: S608 - fixed identifiers
             [str(event.originator_id)],
         )
-        _upsert(tx, table, module.project(row, event), "id")
+        projected = module.project(row, event)
+        _upsert(tx, table, projected, "id")
+        # The documents a case's events name, for the console's document view.
+        document_references.record(tx, event, projected, position)
         if history_table is None:
             return
         history = module.history_row(event, position)
