@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -49,6 +50,7 @@ SCHEMA = """CREATE TABLE IF NOT EXISTS intake_imported (
     receipt_number TEXT PRIMARY KEY, outcome TEXT NOT NULL, reason_code TEXT, field TEXT,
     reason_zh TEXT, reason_en TEXT, imported_at TEXT NOT NULL)"""
 IMPORTED, QUARANTINED = "imported", "quarantined"
+RETRY_CEILING = 300.0  # seconds between attempts at a bundle whose import keeps failing
 
 
 class IntakeInbox(Protocol):
@@ -91,6 +93,7 @@ class IntakeImporter:
         self.intake, self.bookings = intake, bookings
         self.documents, self.clock = documents, clock
         self.max_file_bytes = max_file_bytes
+        self._failures: dict[str, tuple[int, float]] = {}  # receipt -> (failures, retry at)
         documents.mkdir(parents=True, exist_ok=True)
         with store.transaction() as tx:
             tx.execute(SCHEMA)
@@ -109,15 +112,22 @@ class IntakeImporter:
         handled = 0
         for receipt in receipts:
             if receipt not in done:
+                failed, retry_at = self._failures.get(receipt, (0, 0.0))
+                if time.monotonic() < retry_at:
+                    continue
                 data = self.inbox.read(receipt)
                 if data is None:
                     continue
                 try:
                     self.import_one(receipt, data)
                 except Exception:  # one bundle must never hold up the others
-                    # Not recorded: tried again next round (a database that is down comes back).
-                    log.exception("intake_import_failed", receipt=receipt)
+                    # Not recorded: tried again later (a database that is down comes back),
+                    # waiting longer after each failure so the log is not flooded.
+                    log.exception("intake_import_failed", receipt=receipt, attempts=failed + 1)
+                    wait = min(RETRY_CEILING, 2.0**failed)
+                    self._failures[receipt] = (failed + 1, time.monotonic() + wait)
                     continue
+                self._failures.pop(receipt, None)
                 handled += 1
             self.inbox.done(receipt)
         return handled

@@ -189,3 +189,44 @@ def test_the_query_code_of_a_step_is_not_kept_under_a_fast_hash(
     with_code = {"answer": "accept", "case": receipt, "query_code": code}
     clear = orjson.dumps([ANSWER_FORMAT, with_code, []], option=orjson.OPT_SORT_KEYS)
     assert row["fingerprint"] != hashlib.sha256(clear).hexdigest()
+
+
+def test_an_import_that_fails_unexpectedly_waits_and_holds_up_nothing(
+    installation: Installation,
+    client: TestClient,
+    importer: IntakeImporter,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A failure that is not the bundle's fault (the event store unreachable, say) is not
+    recorded: the bundle is tried again later, after a wait, while the others come in."""
+
+    def post() -> str:
+        answer = client.post(
+            "/api/v1/filings",
+            data={"submission": orjson.dumps(submission()).decode()},
+            files=good_files(),
+        )
+        receipt: str = answer.json()["receipt_number"]
+        return receipt
+
+    first, second = sorted([post(), post()])
+    submit = importer.filings.submit
+    calls: list[str] = []
+
+    def flaky(*args: object, **kwargs: object) -> str:
+        calls.append(str(kwargs["receipt_number"]))
+        if kwargs["receipt_number"] == first:
+            raise RuntimeError("the event store is unreachable")
+        return submit(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importer.filings, "submit", flaky)
+
+    assert importer.step() == 1
+    assert (importer.outcome(first), importer.outcome(second)) == (None, "imported")
+    assert importer.step() == 0  # waiting: not tried again at once
+    assert calls == [first, second]
+
+    monkeypatch.setattr(importer.filings, "submit", submit)
+    importer._failures[first] = (1, 0.0)  # the wait is over
+    assert importer.step() == 1
+    assert importer.outcome(first) == "imported"
