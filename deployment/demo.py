@@ -1,5 +1,6 @@
-"""Demo data: one account per role and a few filings in Zhengzhou, so that a fresh install
-shows a working window. Passwords are random, printed once and kept in
+"""Demo data: one account per role, a few filings and bookings in Zhengzhou at different
+stages, and their documents as real PDF files in the document store, so that a fresh install
+shows a working window, head and handler. Passwords are random, printed once and kept in
 ``data_dir/demo-credentials.txt`` (mode 0600); nothing secret is in the repository."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from deployment.bootstrap import Platform
 from domain.actor import Actor, Role
+from domain.calendar import SHANGHAI
 from domain.filing import CHECKLISTS, FilingKind, Material
 from domain.identifiers import credit_code_check_char
 from domain.query_code import hash_query_code, new_query_code
@@ -127,11 +129,96 @@ def seed(platform: Platform) -> tuple[list[DemoAccount], list[DemoCase]]:
             actor, kind=str(kind), organisation_name=f"郑州示范置业有限公司第{index + 1}分公司",
             credit_code=credit_code(project), project_name=project, project_address=address,
             district=district, contact_name="张伟", contact_phone=f"1380371{index:04d}",
-            materials=materials(kind, missing), query_code_hash=hash_query_code(code),
+            materials=stored_materials(platform, kind, project, missing),
+            query_code_hash=hash_query_code(code),
         )  # fmt: skip
         cases.append(DemoCase(receipt, code))
+    cases += seed_bookings(platform, clerk)
     platform.projector.catch_up()
     return created, cases
+
+
+BOOKINGS = [
+    # project, route, stage reached: a booking for the window, one for the handler to answer,
+    # and one on the notice-and-commitment route for the window to permit on the spot.
+    ("金水万象城影院", "ordinary", "received"),
+    ("花园路书城咖啡馆", "ordinary", "assigned"),
+    ("龙湖剧场", "notice_commitment", "received"),
+]
+
+
+def seed_bookings(platform: Platform, clerk: Actor) -> list[DemoCase]:
+    """Pre-opening inspections of 金水区 places, booked today at the window."""
+    bookings = platform.services.bookings
+    head = Actor(str(_account_id("demo-head")), Role.DEPT_HEAD, "zz-jinshui")
+    wished = (platform.services.context.clock() + timedelta(days=7)).astimezone(SHANGHAI)
+    cases = []
+    for index, (project, route, stage) in enumerate(BOOKINGS):
+        code = new_query_code()
+        receipt = bookings.request(
+            clerk, kind="pre_opening", route=route, district="金水区",
+            organisation_name=f"郑州示范商业管理有限公司第{index + 1}分公司",
+            credit_code=credit_code(project), project_name=project,
+            wished_time=wished.replace(hour=9, minute=0, second=0, microsecond=0),
+            contact_name="王芳", contact_phone=f"1390371{index:04d}",
+            basis_kind="inspection_receipt",
+            basis_number=f"郑金消检受字〔2026〕第{index + 41:04d}号",
+            basis_document=stored_document(platform, f"{project}：消防安全检查申请受理凭证")[0],
+            query_code_hash=hash_query_code(code),
+        )  # fmt: skip
+        if stage == "assigned":
+            bookings.forward(clerk, receipt, "防火监督科")
+            bookings.assign(head, receipt, str(_account_id("demo-handler")))
+        cases.append(DemoCase(receipt, code))
+    return cases
+
+
+def stored_materials(
+    platform: Platform, kind: FilingKind, project: str, leave_out: tuple[str, ...]
+) -> list[Material]:
+    """The kind's checklist but ``leave_out``, each a small PDF kept in the document store."""
+    found = []
+    for item, (name, _) in CHECKLISTS[kind].items():
+        if item in leave_out:
+            continue
+        reference, size = stored_document(platform, f"{project}：{name}")
+        found.append(
+            Material(
+                item=item,
+                document=reference,
+                file_name=f"{name[:20]}.pdf",
+                size=size,
+                media_type="application/pdf",
+            )
+        )
+    return found
+
+
+def stored_document(platform: Platform, title: str) -> tuple[str, int]:
+    """A one-page PDF saying it is demo material, kept by its SHA-256 in the document store
+    (as the importer keeps an applicant's upload); its reference and size."""
+    from io import BytesIO
+
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    buffer = BytesIO()
+    page = canvas.Canvas(buffer, invariant=True)
+    page.setFont("STSong-Light", 16)
+    page.drawString(72, 760, title)
+    page.setFont("STSong-Light", 11)
+    page.drawString(72, 730, "演示材料（firegov 演示数据，不是真实文件）")
+    page.showPage()
+    page.save()
+    data = buffer.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    folder = platform.settings.documents_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / digest).write_bytes(data)
+    return f"sha256:{digest}", len(data)
 
 
 def _backdated(moment: datetime) -> Callable[[], datetime]:

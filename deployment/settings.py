@@ -117,7 +117,7 @@ class InternalSettings(BaseSettings):
     )
     seed_demo_data: bool = Field(
         default=True,
-        description="Seed demo agencies' accounts and filings on the first start of `firegov run`.",
+        description="Seed demo accounts, filings and bookings on the first start of `firegov run`.",
     )
     log_level: str = Field(default="INFO", description="Log level: DEBUG, INFO, WARNING, ERROR.")
     log_json: bool | None = Field(

@@ -165,10 +165,25 @@ def test_demo_seed_prints_one_account_per_role_and_files_demo_filings(seeded: Se
         assert len(password) >= 12
     with opened(seeded.data_dir) as platform:
         rows = platform.queries.rows()
+        bookings = platform.booking_queries.rows()
+        documents = [
+            m["document"] for r in rows for m in platform.services.filings.load(
+                r["receipt_number"]).materials.values()
+        ]  # fmt: skip
+        documents += [
+            platform.services.bookings.load(b["receipt_number"]).basis["document"] for b in bookings
+        ]
     assert len(rows) == 4
     assert {row["agency"] for row in rows} == {"zz-jinshui", "zz-erqi"}
-    assert sorted(receipt for receipt, _ in cases) == sorted(r["receipt_number"] for r in rows)
+    # A booking for the window, one for the handler to answer, one to permit on the spot.
+    assert sorted(b["status"] for b in bookings) == ["assigned", "received", "received"]
+    listed = sorted(receipt for receipt, _ in cases)
+    assert listed == sorted(r["receipt_number"] for r in [*rows, *bookings])
     assert all(len(code) == 10 for _, code in cases)
+    # Every document the cases name is a real PDF in the document store (the console opens it).
+    kept = seeded.data_dir / "internal" / "documents"
+    for reference in documents:
+        assert (kept / reference.removeprefix("sha256:")).read_bytes().startswith(b"%PDF-")
     credentials = (seeded.data_dir / "demo-credentials.txt").stat()
     assert credentials.st_mode & 0o077 == 0  # readable by the operator only
 
