@@ -164,11 +164,38 @@ def results(
     )
 
 
+PROBLEM_HEADINGS = {
+    404: "没有找到该页面",
+    405: "不支持该操作",
+    429: "请求过于频繁",
+    500: "系统出错了",
+}
+
+
+def problem_page(
+    request: Request, status: int, detail: str, headers: dict[str, str] | None
+) -> Response:
+    """A problem as a page in Chinese (the API answers the same problem as JSON)."""
+    response = render(
+        request,
+        "problem.html",
+        {
+            "heading": PROBLEM_HEADINGS.get(status, "请求无法处理"),
+            "detail": detail,
+            "retry_after": (headers or {}).get("Retry-After"),
+        },
+        status,
+    )
+    response.headers.update(headers or {})
+    return response
+
+
 def install_pages(app: FastAPI, backend: PublicBackend) -> None:
     """Mount the portal on the public app: its pages, its records between steps, /static."""
     # Looked up at each use: the backend's clock may be replaced after the app is built.
     app.state.portal_drafts = PortalDrafts(backend.queries.store, lambda: backend.clock())  # noqa: PLW0108
     pages_limits.install(app)  # the 系统繁忙 and "posted from another site" pages
+    app.state.problem_page = problem_page  # any other problem met by a person's browser
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(router)
     app.include_router(pages_filing.router)

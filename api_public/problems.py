@@ -3,12 +3,13 @@ English message; never a stack trace."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger()
@@ -53,16 +54,42 @@ def problem(
     return JSONResponse(body, status, headers=headers, media_type="application/problem+json")
 
 
+# The portal's page for a problem met outside the API (installed by api_public.pages): a person
+# whose browser asked for a page gets a page in Chinese, never a JSON document.
+ProblemPage = Callable[[Request, int, str, dict[str, str] | None], Response]
+
+
+def wants_page(request: Request) -> bool:
+    path = request.url.path
+    return (
+        not path.startswith(("/api/", "/static/", "/docs", "/openapi", "/redoc"))
+        and "text/html" in request.headers.get("accept", "")
+        and getattr(request.app.state, "problem_page", None) is not None
+    )
+
+
+def answer(
+    request: Request,
+    status: int,
+    code: str,
+    message_zh: str,
+    message_en: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    if wants_page(request):
+        page: ProblemPage = request.app.state.problem_page
+        return page(request, status, message_zh, headers)
+    return problem(status, code, message_zh, message_en, headers, **extra)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(PublicProblem)
-    async def public_problem(request: Request, error: PublicProblem) -> JSONResponse:
-        headers = (
-            {"Retry-After": str(error.extra.pop("retry_after"))}
-            if "retry_after" in error.extra
-            else None
-        )
-        return problem(
-            error.status, error.code, error.message_zh, error.message_en, headers, **error.extra
+    async def public_problem(request: Request, error: PublicProblem) -> Response:
+        extra = dict(error.extra)
+        headers = {"Retry-After": str(extra.pop("retry_after"))} if "retry_after" in extra else None
+        return answer(
+            request, error.status, error.code, error.message_zh, error.message_en, headers, **extra
         )
 
     @app.exception_handler(RequestValidationError)
@@ -80,11 +107,11 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
         code, zh, en = MESSAGES.get(error.status_code, ("http_error", "请求无法处理", "error"))
-        return problem(error.status_code, code, zh, en)
+        return answer(request, error.status_code, code, zh, en)
 
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+    async def unexpected(request: Request, error: Exception) -> Response:
         log.exception("request_failed", path=request.url.path)
-        return problem(500, *MESSAGES[500])
+        return answer(request, 500, *MESSAGES[500])

@@ -873,3 +873,27 @@ def test_an_installation_that_takes_no_submissions_says_so_on_the_forms(
         assert answer.status_code == 404
         checked(answer)
         assert "暂不接收网上申报" in answer.text
+
+
+def test_a_problem_met_by_a_persons_browser_is_a_page_in_chinese_never_json(
+    installation: Installation, portal: TestClient
+) -> None:
+    """An unknown address, or the address-wide request limit, answered to a browser: a page
+    with the reason in Chinese under the portal's CSP; the API keeps answering JSON."""
+    from api_public.ratelimit import RateLimiter
+
+    html = {"accept": "text/html,application/xhtml+xml"}
+    missing = portal.get("/nowhere", headers=html)
+    assert (missing.status_code, missing.headers["content-type"][:9]) == (404, "text/html")
+    checked(missing)
+    assert portal.get("/api/v1/nowhere", headers=html).headers["content-type"] == (
+        "application/problem+json"
+    )
+
+    installation.public.backend.requests = RateLimiter(1)
+    portal.get("/", headers=html)
+    limited = portal.get("/results", headers=html)
+    assert limited.status_code == 429
+    assert limited.headers["retry-after"]
+    checked(limited)
+    assert "请求过于频繁" in limited.text
