@@ -1,7 +1,8 @@
 """The staff console (issue 5): server-rendered pages in Simplified Chinese over the staff API's
 own services and read models, mounted on the internal app next to the JSON API.
 
-- ``/console/login`` (+ ``/console/login/totp``), ``/console/logout``: api_internal.pages_auth
+- ``/console/login`` (+ ``/console/login/totp``, ``/console/login/role``), ``/console/logout``:
+  api_internal.pages_auth
 - ``/console`` my work, ``/console/find``: api_internal.pages_work
 - ``/console/filings/{receipt}`` filing review, referral, withdrawal: api_internal.pages_filings
 - ``/console/bookings/{receipt}`` booking handling: api_internal.pages_bookings (the permit on
@@ -33,7 +34,6 @@ def not_found(rest: str) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    app.state.pending_logins = pages_auth.PendingLogins()
     for module in (pages_auth, pages_work, pages_filings, pages_bookings, pages_cases):
         app.include_router(module.router)
     app.include_router(fallback)

@@ -1,24 +1,23 @@
-"""Login, the one-time-code step and logout of the staff console (RULES.md "Who acts", Art. 39).
+"""Login, its second step and logout of the staff console (RULES.md "Who acts", Art. 39).
 
-The login is the JSON login's (api_internal.routes_auth.authenticate): the same lockout after
-repeated failures, the same padded failure time, the same session store, whose opaque token
-goes into the console's cookie (api_internal.pages_cookies). A role that needs a second factor
-(administrators, approvers) gets a second page for the one-time code: the domain checks the
-password and the code together, so the first step keeps the username and password for five
-minutes in this process's memory only (never on disk, never in the page or a cookie), under a
-random key whose cookie is HttpOnly and SameSite=Strict; a code entered, right or wrong, is
-counted by the domain like any login. Both login forms carry a double-submit CSRF token (there
-is no session yet to bind one to).
+The login is the JSON login's (api_internal.routes_auth): the same lockout after repeated
+failures, the same padded failure time, the same session store, whose opaque token goes into
+the console's cookie (api_internal.pages_cookies). The password is checked once, on the first
+page, and kept nowhere. An account that needs a second factor (administrators, approvers) or
+holds several roles then gets a second page: the one-time code, and a choice of the role to
+act in. Between the two pages the browser holds only a login ticket (domain.services.
+staff_login: random, stored hashed beside the sessions, five minutes, one login, five codes at
+most, every wrong code counted towards the lockout like a wrong password) in an HttpOnly,
+SameSite=Strict cookie, ``__Host-`` under TLS. Both login forms carry a double-submit CSRF
+token (there is no session yet to bind one to).
 """
 
 from __future__ import annotations
 
 import secrets
-import threading
-import time
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import FormData
@@ -35,61 +34,21 @@ from api_internal.pages_web import (
     see_other,
     text,
 )
-from api_internal.routes_auth import authenticate
+from api_internal.problems import status_of
+from api_internal.routes_auth import finish_login, start_login
+from domain.actor import ROLE_NAMES_ZH, Actor
 from domain.calendar import SHANGHAI
-from domain.errors import AuthenticationFailed, DomainError
+from domain.errors import AuthenticationFailed, DomainError, InvalidInput
+from domain.services.staff_login import CODE_ATTEMPTS_PER_TICKET, TICKET_LIFETIME, PendingLogin
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 MESSAGES = {
     "expired": "会话已结束（超时或已退出），请重新登录。",
     "logged_out": "您已安全退出。",
-    "totp_expired": "动态口令步骤已超时，请重新输入用户名和密码。",
+    "totp_expired": "登录第二步已超时或已结束，请重新输入用户名和密码。",
 }
-PENDING_SECONDS = 300
-PENDING_MAX = 1000  # pending logins held at most; the oldest goes first
-
-
-@dataclass(frozen=True)
-class Pending:
-    username: str
-    password: str
-    next: str
-    until: float  # time.monotonic()
-
-
-class PendingLogins:
-    """Logins whose password was right and that wait for the one-time code."""
-
-    def __init__(self) -> None:
-        self._items: dict[str, Pending] = {}
-        self._lock = threading.Lock()
-
-    def add(self, username: str, password: str, next_url: str) -> str:
-        key = secrets.token_urlsafe(32)
-        now = time.monotonic()
-        with self._lock:
-            self._items = {k: p for k, p in self._items.items() if p.until > now}
-            while len(self._items) >= PENDING_MAX:
-                self._items.pop(next(iter(self._items)))
-            self._items[key] = Pending(username, password, next_url, now + PENDING_SECONDS)
-        return key
-
-    def get(self, key: str | None) -> Pending | None:
-        with self._lock:
-            pending = self._items.get(key) if key else None
-        return pending if pending is not None and pending.until > time.monotonic() else None
-
-    def drop(self, key: str | None) -> None:
-        with self._lock:
-            self._items.pop(key or "", None)
-
-
-def pending_logins(request: Request) -> PendingLogins:
-    found: PendingLogins = request.app.state.pending_logins
-    return found
-
-
-PendingDep = Annotated[PendingLogins, Depends(pending_logins)]
+CODE_PAGE, ROLE_PAGE = "/console/login/totp", "/console/login/role"
+TICKET_SECONDS = int(TICKET_LIFETIME.total_seconds())
 
 
 def safe_next(target: str | None) -> str:
@@ -136,12 +95,20 @@ def _refusal(error: DomainError) -> str:
     return error.message_zh
 
 
-def _logged_in(request: Request, backend: Backend, token: str, next_url: str) -> Response:
+def _logged_in(request: Request, backend: Backend, actor: Actor, next_url: str) -> Response:
     response = see_other(safe_next(next_url))
-    cookies.put(request, response, cookies.SESSION, token)
+    cookies.put(request, response, cookies.SESSION, backend.sessions.open(actor, backend.clock()))
     cookies.drop(request, response, cookies.LOGIN_CSRF)
     cookies.drop(request, response, cookies.PENDING)
     return response
+
+
+def _step_page(pending: PendingLogin) -> str:
+    return CODE_PAGE if pending.needs_second_factor else ROLE_PAGE
+
+
+def _with_next(path: str, next_url: str) -> str:
+    return path if next_url == "/console" else f"{path}?{urlencode({'next': next_url})}"
 
 
 @router.get("/console/login")
@@ -160,7 +127,7 @@ def login_page(request: Request, backend: BackendDep) -> Response:
 
 
 @router.post("/console/login")
-def login(request: Request, form: LoginForm, backend: BackendDep, pending: PendingDep) -> Response:
+def login(request: Request, form: LoginForm, backend: BackendDep) -> Response:
     username, password = text(form, "username").strip(), text(form, "password")
     next_url = safe_next(text(form, "next"))
     errors: dict[str, str] = {}
@@ -173,13 +140,8 @@ def login(request: Request, form: LoginForm, backend: BackendDep, pending: Pendi
     if errors or not cookies.session_allowed(request):
         return _login_page(request, "login.html", 422, errors, username=username, next=next_url)
     try:
-        actor = authenticate(backend, username, password, None)
+        started = start_login(backend, username, password, None, choose_role=True)
     except AuthenticationFailed as error:
-        if error.code == "second_factor_required":
-            response = see_other("/console/login/totp")
-            key = pending.add(username, password, next_url)
-            cookies.put(request, response, cookies.PENDING, key)
-            return response
         field = "form" if error.code == "account_locked" else "password"
         return _login_page(
             request, "login.html", 401, {field: _refusal(error)}, username=username, next=next_url
@@ -189,42 +151,102 @@ def login(request: Request, form: LoginForm, backend: BackendDep, pending: Pendi
             request, "login.html", 422, {"form": error.message_zh}, username=username,
             next=next_url,
         )  # fmt: skip
-    return _logged_in(request, backend, backend.sessions.open(actor, backend.clock()), next_url)
+    if isinstance(started, Actor):
+        return _logged_in(request, backend, started, next_url)
+    response = see_other(_with_next(_step_page(started), next_url))
+    cookies.put(request, response, cookies.PENDING, started.ticket, TICKET_SECONDS)
+    return response
 
 
-@router.get("/console/login/totp")
-def totp_page(request: Request, pending: PendingDep) -> Response:
-    if pending.get(cookies.read(request, cookies.PENDING)) is None:
-        return see_other("/console/login?m=totp_expired")
-    return _login_page(request, "login_totp.html")
+def _pending(request: Request, backend: Backend) -> tuple[str, PendingLogin] | None:
+    """The ticket of the browser's login in progress, and what it waits for."""
+    ticket = cookies.read(request, cookies.PENDING)
+    if not ticket:
+        return None
+    pending = backend.services.staff.login.pending(ticket, backend.sessions.tickets)
+    return (ticket, pending) if pending is not None else None
 
 
-@router.post("/console/login/totp")
-def totp(request: Request, form: LoginForm, backend: BackendDep, pending: PendingDep) -> Response:
-    key = cookies.read(request, cookies.PENDING)
-    waiting = pending.get(key)
-    if waiting is None:
-        return see_other("/console/login?m=totp_expired")
-    code = text(form, "one_time_code").strip()
+def _ended(request: Request) -> Response:
+    response = see_other("/console/login?m=totp_expired")
+    cookies.drop(request, response, cookies.PENDING)
+    return response
+
+
+def _second_page(
+    request: Request,
+    pending: PendingLogin,
+    next_url: str,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    role: str | None = None,
+) -> Response:
+    """The one-time code and/or the choice of role (a select only for several roles)."""
+    return _login_page(
+        request,
+        "login_totp.html",
+        status,
+        errors,
+        action=_step_page(pending),
+        needs_code=pending.needs_second_factor,
+        roles=[(str(r), ROLE_NAMES_ZH[r]) for r in pending.roles],
+        role=role or str(pending.role),
+        next=next_url,
+        minutes=TICKET_SECONDS // 60,
+        attempts=CODE_ATTEMPTS_PER_TICKET,
+    )
+
+
+@router.get(CODE_PAGE)
+@router.get(ROLE_PAGE)
+def second_step_page(request: Request, backend: BackendDep) -> Response:
+    found = _pending(request, backend)
+    if found is None:
+        return _ended(request)
+    next_url = safe_next(request.query_params.get("next"))
+    if request.url.path != _step_page(found[1]):
+        return see_other(_with_next(_step_page(found[1]), next_url))
+    return _second_page(request, found[1], next_url)
+
+
+@router.post(CODE_PAGE)
+@router.post(ROLE_PAGE)
+def second_step(request: Request, form: LoginForm, backend: BackendDep) -> Response:
+    found = _pending(request, backend)
+    if found is None:
+        return _ended(request)
+    ticket, pending = found
+    next_url = safe_next(text(form, "next"))
+    code, role = text(form, "one_time_code").strip(), text(form, "role") or None
     if not _csrf_ok(request, form):
-        return _login_page(
-            request, "login_totp.html", 422, {"form": "表单已失效，请重新输入动态口令。"}
-        )
-    if not code:
-        return _login_page(request, "login_totp.html", 422, {"one_time_code": "请输入动态口令"})
+        errors = {"form": "表单已失效，请重新提交。"}
+        return _second_page(request, pending, next_url, 422, errors, role)
+    if pending.needs_second_factor and not code:
+        errors = {"one_time_code": "请输入动态口令"}
+        return _second_page(request, pending, next_url, 422, errors, role)
     try:
-        actor = authenticate(backend, waiting.username, waiting.password, code)
-    except DomainError as error:
-        if error.code == "account_locked":
-            pending.drop(key)
-            return _login_page(
-                request, "login.html", 401, {"form": _refusal(error)},
-                username=waiting.username, next=waiting.next,
-            )  # fmt: skip
-        return _login_page(request, "login_totp.html", 401, {"one_time_code": _refusal(error)})
-    pending.drop(key)
-    token = backend.sessions.open(actor, backend.clock())
-    return _logged_in(request, backend, token, waiting.next)
+        actor = finish_login(backend, ticket, code or None, role)
+    except InvalidInput as error:  # a role the account does not hold
+        field = error.field if error.field in {"role", "one_time_code"} else "form"
+        return _second_page(request, pending, next_url, 422, {field: error.message_zh}, role)
+    except AuthenticationFailed as error:
+        if error.code == "authentication_failed" and _pending(request, backend) is not None:
+            errors = {"one_time_code": _refusal(error)}
+            return _second_page(request, pending, next_url, 401, errors, role)
+        # Locked, or the ticket ended (expired, or its last code was wrong): from the start.
+        message = _refusal(error)
+        if error.code == "authentication_failed":
+            message += "；动态口令错误次数过多，请重新输入用户名和密码"
+        response = _login_page(
+            request, "login.html", 401, {"form": message}, username=pending.username,
+            next=next_url,
+        )  # fmt: skip
+        cookies.drop(request, response, cookies.PENDING)
+        return response
+    except DomainError as error:  # e.g. a parallel change of the account: try once more
+        errors = {"form": error.message_zh}
+        return _second_page(request, pending, next_url, status_of(error), errors, role)
+    return _logged_in(request, backend, actor, next_url)
 
 
 @router.post("/console/logout")

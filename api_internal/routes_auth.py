@@ -1,15 +1,32 @@
-"""Login and logout of staff (RULES.md "Who acts"; Art. 39)."""
+"""Login and logout of staff (RULES.md "Who acts"; Art. 39).
+
+A login is one request (username, password and, where the role needs it, the one-time code)
+or two: the password first, answered for an account with a second factor by 401
+``second_factor_required`` with a login ticket, then the ticket with the code
+(domain.services.staff_login). The console's login pages use the same functions, so both
+answer alike in time and in what they count.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
 
 from api_internal.deps import Backend, BackendDep, StaffDep
-from api_internal.schemas import ActorPublic, LoginPublic, LoginRequest
+from api_internal.schemas import ActorPublic, LoginPublic, LoginRequest, Strict
 from domain.actor import Actor
+from domain.calendar import SHANGHAI
 from domain.errors import AuthenticationFailed
+from domain.services.staff_login import (
+    CODE_ATTEMPTS_PER_TICKET,
+    TICKET_LIFETIME,
+    PendingLogin,
+    second_factor_required,
+)
 
 router = APIRouter(prefix="/api/v1/auth", tags=["登录 auth"])
 # Every failed login takes at least this long, counted from the start of the login: an
@@ -17,6 +34,18 @@ router = APIRouter(prefix="/api/v1/auth", tags=["登录 auth"])
 # time, so the answer's speed tells nobody which usernames exist. Successful logins are not
 # padded: by then the caller knows the password anyway.
 FAILED_LOGIN_FLOOR_SECONDS = 0.25
+T = TypeVar("T")
+
+
+def padded(operation: Callable[[], T]) -> T:
+    """``operation``, with every refusal padded to FAILED_LOGIN_FLOOR_SECONDS."""
+    started = time.perf_counter()
+    try:
+        return operation()
+    except AuthenticationFailed:
+        # Called from sync routes, which run in the thread pool: sleeping holds no event loop.
+        time.sleep(max(0.0, FAILED_LOGIN_FLOOR_SECONDS - (time.perf_counter() - started)))
+        raise
 
 
 def authenticate(
@@ -26,15 +55,37 @@ def authenticate(
     one_time_code: str | None,
     role: str | None = None,
 ) -> Actor:
-    """The domain's login, with every failure padded to FAILED_LOGIN_FLOOR_SECONDS; shared
-    by this API and the console's login pages (api_internal.pages_auth)."""
-    started = time.perf_counter()
-    try:
-        return backend.services.staff.authenticate(username, password, one_time_code, role)
-    except AuthenticationFailed:
-        # Called from sync routes, which run in the thread pool: sleeping holds no event loop.
-        time.sleep(max(0.0, FAILED_LOGIN_FLOOR_SECONDS - (time.perf_counter() - started)))
-        raise
+    """The whole login in one call (password, code and role together)."""
+    staff = backend.services.staff.login
+    return padded(lambda: staff.authenticate(username, password, one_time_code, role))
+
+
+def _start(
+    backend: Backend, username: str, password: str, role: str | None, choose_role: bool
+) -> Actor | PendingLogin:
+    login = backend.services.staff.login
+    checked = login.check_password(username, password, role)
+    choosing = choose_role and role is None and len(checked.roles) > 1
+    if checked.needs_second_factor or choosing:
+        return login.hold(checked, backend.sessions.tickets)
+    return login.complete(checked)
+
+
+def start_login(
+    backend: Backend, username: str, password: str, role: str | None, choose_role: bool
+) -> Actor | PendingLogin:
+    """Step one: the password. The login is complete at once unless the account needs its
+    one-time code, or ``choose_role`` asks the holder of several roles to choose one (the
+    console does; the JSON API takes the role in the request); then a ticket for step two."""
+    return padded(lambda: _start(backend, username, password, role, choose_role))
+
+
+def finish_login(
+    backend: Backend, ticket: str, one_time_code: str | None, role: str | None
+) -> Actor:
+    """Step two: the ticket, with the one-time code (if the account has one) and the role."""
+    login = backend.services.staff.login
+    return padded(lambda: login.finish(ticket, one_time_code, role, backend.sessions.tickets))
 
 
 def actor_public(backend: BackendDep, actor: Actor) -> ActorPublic:
@@ -49,25 +100,110 @@ def actor_public(backend: BackendDep, actor: Actor) -> ActorPublic:
     )
 
 
+def _logged_in(backend: Backend, actor: Actor) -> LoginPublic:
+    return LoginPublic(
+        token=backend.sessions.open(actor, backend.clock()),
+        idle_timeout_minutes=backend.idle_timeout_minutes,
+        actor=actor_public(backend, actor),
+    )
+
+
+class SecondFactorRequired(BaseModel):
+    """The 401 problem of a right password whose account needs its one-time code."""
+
+    status: int = 401
+    code: str = "second_factor_required"
+    message_zh: str
+    message_en: str
+    ticket: str = Field(description="登录票据：与动态口令一起提交到 /api/v1/auth/login/totp")
+    ticket_expires_at: str = Field(description="票据失效时间（Asia/Shanghai）")
+    roles: list[str] = Field(description="账号的全部角色，可在第二步用 role 选择其一")
+
+
+class LoginTicketRequest(Strict):
+    ticket: str = Field(min_length=1, max_length=128, description="第一步返回的登录票据")
+    one_time_code: str | None = Field(
+        default=None, max_length=10, description="动态口令（TOTP，6 位数字）"
+    )
+    role: str | None = Field(
+        default=None, max_length=32, description="以哪个角色登录（默认第一步所选或第一个角色）"
+    )
+
+
+LIFETIME_MINUTES = int(TICKET_LIFETIME.total_seconds() // 60)
+
+
 @router.post(
     "/login",
     summary="登录",
     description=(
         "用户名和密码登录。规则：连续多次失败后账号临时锁定（次数和时长见配置）；"
-        "系统管理员、安全管理员、审计管理员和审批领导须同时提交动态口令（TOTP）；"
-        "会话无操作超时自动失效（时长见配置，即响应中的 idle_timeout_minutes）；"
+        "系统管理员、安全管理员、审计管理员和审批领导须提交动态口令（TOTP）：可与密码一并提交，"
+        "也可分两步——只提交用户名和密码时，密码正确则返回 401 `second_factor_required`，"
+        f"其中带登录票据 `ticket`（{LIFETIME_MINUTES} 分钟内有效、只能用一次、"
+        f"最多试 {CODE_ATTEMPTS_PER_TICKET} 次动态口令），再把票据和动态口令提交到 "
+        "`POST /api/v1/auth/login/totp`；输错的动态口令与输错的密码一样计入锁定次数。"
+        "账号有多个角色时可用 `role` 选择以哪个角色登录（默认第一个），账号没有的角色返回 422 "
+        "`role_not_held`。会话无操作超时自动失效（时长见配置，即响应中的 idle_timeout_minutes）；"
         f"登录失败的响应至少耗时 {FAILED_LOGIN_FLOOR_SECONDS} 秒，不论用户名是否存在。"
     ),
-    responses={401: {"description": "用户名、密码或动态口令不正确；或账号已锁定"}},
+    responses={
+        401: {
+            "model": SecondFactorRequired,
+            "description": (
+                "用户名、密码或动态口令不正确（`authentication_failed`）；账号已锁定"
+                "（`account_locked`，带 `locked_until`）；或密码正确但须动态口令"
+                "（`second_factor_required`，带登录票据，如下）"
+            ),
+        },
+        422: {"description": "账号没有所选角色（`role_not_held`，field 为 role）"},
+    },
 )
 def login(body: LoginRequest, backend: BackendDep) -> LoginPublic:
-    actor = authenticate(backend, body.username, body.password, body.one_time_code, body.role)
-    token = backend.sessions.open(actor, backend.clock())
-    return LoginPublic(
-        token=token,
-        idle_timeout_minutes=backend.idle_timeout_minutes,
-        actor=actor_public(backend, actor),
-    )
+    if body.one_time_code:
+        actor = authenticate(backend, body.username, body.password, body.one_time_code, body.role)
+        return _logged_in(backend, actor)
+
+    def step() -> Actor:
+        started = _start(backend, body.username, body.password, body.role, False)
+        if isinstance(started, Actor):
+            return started
+        raise second_factor_required(
+            ticket=started.ticket,
+            ticket_expires_at=started.expires_at.astimezone(SHANGHAI).isoformat(),
+            roles=[str(r) for r in started.roles],
+        )
+
+    return _logged_in(backend, padded(step))
+
+
+@router.post(
+    "/login/totp",
+    summary="登录第二步：登录票据和动态口令",
+    description=(
+        "提交 `POST /api/v1/auth/login` 返回的登录票据和动态口令，完成登录。"
+        f"票据 {LIFETIME_MINUTES} 分钟内有效，登录成功后即作废；最多试 "
+        f"{CODE_ATTEMPTS_PER_TICKET} 次动态口令，每次输错都计入账号的连续失败次数"
+        "（达到上限即锁定）。"
+        "同一动态口令只能登录一次。可用 `role` 选择账号的角色之一。"
+    ),
+    responses={
+        401: {
+            "description": (
+                "动态口令不正确（`authentication_failed`）；账号已锁定（`account_locked`）；"
+                "票据已失效、已使用或次数用尽（`login_ticket_invalid`，须重新输入用户名和密码）"
+            )
+        },
+        422: {
+            "description": (
+                "缺少动态口令（`one_time_code_required`）；账号没有所选角色（`role_not_held`）"
+            )
+        },
+    },
+)
+def login_totp(body: LoginTicketRequest, backend: BackendDep) -> LoginPublic:
+    actor = finish_login(backend, body.ticket, body.one_time_code, body.role)
+    return _logged_in(backend, actor)
 
 
 @router.post("/logout", status_code=204, summary="退出登录（服务端立即作废会话）")

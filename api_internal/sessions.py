@@ -1,14 +1,22 @@
 """Staff sessions: opaque random tokens (256 bits), kept server-side, ended by logout or after
 the idle timeout (30 minutes by default). Only a hash of each token is stored, so reading the
-table does not give anyone a session."""
+table does not give anyone a session.
+
+Beside them, the login tickets of domain.services.staff_login ("password verified, code
+pending"): the same kind of token, hashed the same way, with the account, an expiry and the
+attempts left, and nothing of the password. Kept in the same store as the sessions (not in a
+process's memory), so the second step of a login may reach any worker process.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from domain.actor import Actor, Role
+from domain.services.staff_login import HeldTicket
 from projections.store import ViewStore
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS staff_sessions (
@@ -21,11 +29,86 @@ SCHEMA = """CREATE TABLE IF NOT EXISTS staff_sessions (
 )"""
 
 
+TICKETS_SCHEMA = """CREATE TABLE IF NOT EXISTS staff_login_tickets (
+    token_hash TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    role TEXT,
+    expires_at BIGINT NOT NULL,
+    attempts_left INTEGER NOT NULL
+)"""
+
+
 TOUCH_GRANULARITY = timedelta(minutes=1)
 
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _instant(moment: datetime) -> int:
+    """Microseconds since the epoch: compared in SQL alike on SQLite and PostgreSQL."""
+    return round(moment.timestamp() * 1_000_000)
+
+
+class LoginTicketStore:
+    """domain.services.staff_login.LoginTickets over the sessions' store."""
+
+    def __init__(self, store: ViewStore) -> None:
+        self.store = store
+        with store.transaction() as tx:
+            tx.execute(TICKETS_SCHEMA)
+
+    def issue(
+        self, account_id: str, role: str | None, now: datetime, expires_at: datetime, attempts: int
+    ) -> str:
+        token = secrets.token_urlsafe(32)
+        with self.store.transaction() as tx:
+            # Tickets that ran out go when the next one is issued: nothing else has to sweep.
+            tx.execute("DELETE FROM staff_login_tickets WHERE expires_at <= ?", [_instant(now)])
+            tx.execute(
+                "INSERT INTO staff_login_tickets VALUES (?, ?, ?, ?, ?)",
+                [_hash(token), account_id, role, _instant(expires_at), attempts],
+            )
+        return token
+
+    def find(self, ticket: str, now: datetime) -> HeldTicket | None:
+        with self.store.reading() as tx:
+            row = tx.fetchone(
+                "SELECT * FROM staff_login_tickets"
+                " WHERE token_hash = ? AND expires_at > ? AND attempts_left > 0",
+                [_hash(ticket), _instant(now)],
+            )
+        return self._held(row)
+
+    def take_attempt(self, ticket: str, now: datetime) -> HeldTicket | None:
+        key = _hash(ticket)
+        with self.store.transaction() as tx:
+            # One statement: parallel attempts with one ticket never take more than it has.
+            taken = tx.execute(
+                "UPDATE staff_login_tickets SET attempts_left = attempts_left - 1"
+                " WHERE token_hash = ? AND expires_at > ? AND attempts_left > 0",
+                [key, _instant(now)],
+            )
+            row = tx.fetchone("SELECT * FROM staff_login_tickets WHERE token_hash = ?", [key])
+        return self._held(row) if taken == 1 else None
+
+    def spend(self, ticket: str) -> bool:
+        with self.store.transaction() as tx:
+            gone = tx.execute(
+                "DELETE FROM staff_login_tickets WHERE token_hash = ?", [_hash(ticket)]
+            )
+        return gone == 1
+
+    @staticmethod
+    def _held(row: dict[str, Any] | None) -> HeldTicket | None:
+        if row is None:
+            return None
+        return HeldTicket(
+            account_id=row["account_id"],
+            role=row["role"],
+            expires_at=datetime.fromtimestamp(int(row["expires_at"]) / 1_000_000, UTC),
+            attempts_left=int(row["attempts_left"]),
+        )
 
 
 class SessionStore:
@@ -34,6 +117,7 @@ class SessionStore:
         self.idle = idle
         with store.transaction() as tx:
             tx.execute(SCHEMA)
+        self.tickets = LoginTicketStore(store)
 
     def open(self, actor: Actor, now: datetime) -> str:
         token = secrets.token_urlsafe(32)

@@ -131,6 +131,24 @@ class StaffAccount(Aggregate):
     def is_locked(self, now: datetime) -> bool:
         return self.locked_until is not None and now < self.locked_until
 
+    def role_to_act_in(self, role: str | None) -> Role:
+        """The role a login acts in: the one asked for, which the account must hold, or its
+        first role. A session acts in one role at a time, so whoever holds several chooses."""
+        if not role:
+            return self.roles[0]
+        try:
+            acting = Role(role)
+        except ValueError:  # an unknown role name: refused like a role not held, not a 500
+            acting = None
+        if acting is None or acting not in self.roles:
+            raise InvalidInput(
+                "账号没有该角色，请从本账号的角色中选择",
+                "the account does not hold that role; choose one of its roles",
+                code="role_not_held",
+                field="role",
+            )
+        return acting
+
     def enrol_second_factor(self, sealed_secret: str, **by: Any) -> None:
         self.trigger_event(self.SecondFactorEnrolled, totp_secret=sealed_secret, **by)
 
