@@ -14,9 +14,12 @@ moments and deadlines are written) in bridge.translation.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+
+from eventsourcing.utils import resolve_topic
 
 from bridge.allow_list_bookings import BOOKING_ALLOW_LIST
 from bridge.sanitise import mask
@@ -28,6 +31,7 @@ from domain.services.filings import REVIEW_WORKING_DAYS
 __all__ = [
     "AGGREGATE_TOPICS",
     "ALLOW_LIST",
+    "DECODED_TOPICS",
     "TOPICS",
     "PublicEvent",
     "RecentAggregates",
@@ -249,6 +253,21 @@ TOPICS = frozenset(topic for topic, _ in ALLOW_LIST)
 # The aggregates whose events the outbound decodes at all (every event of them, listed or
 # not, so that RecentAggregates can roll them forward): "firegov:Filing." and so on.
 AGGREGATE_TOPICS = tuple(sorted({topic.rsplit(".", 1)[0] + "." for topic in TOPICS}))
+
+
+def _event_topics(prefix: str) -> set[str]:
+    """The topics of the event classes of one aggregate (``prefix``: "firegov:Filing.")."""
+    aggregate = resolve_topic(prefix.removesuffix("."))
+    topics = (
+        str(getattr(member, "TOPIC", ""))
+        for _, member in inspect.getmembers(aggregate, inspect.isclass)
+    )
+    return {topic for topic in topics if topic.startswith(prefix)}
+
+
+# The same events spelled out, so that the outbound can ask the log for them alone (a
+# prefix cannot be asked for) and never reads the rest of the log at all.
+DECODED_TOPICS = tuple(sorted(TOPICS.union(*map(_event_topics, AGGREGATE_TOPICS))))
 
 
 class UnlistedVersion(RuntimeError):

@@ -10,7 +10,7 @@ batch is shipped again, byte for byte, on the next round.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,8 +18,9 @@ from typing import Any
 import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.application import Application
+from eventsourcing.persistence import Notification
 
-from bridge.allow_list import AGGREGATE_TOPICS, TOPICS, RecentAggregates, Sources, at, translate
+from bridge.allow_list import DECODED_TOPICS, TOPICS, RecentAggregates, Sources, at, translate
 from bridge.contract.envelope import GENESIS, Batch, Envelope, key_id
 from bridge.transports.base import BatchSink
 from projections.store import ViewStore
@@ -104,13 +105,10 @@ class OutboundBridge:
 
     def produce(self) -> int:
         """Turn the next notifications into one signed, stored batch; returns how many
-        notifications were consumed (0: nothing new)."""
+        positions of the log it moved past (0: nothing new)."""
         state = self.state()
-        notifications = self.app.recorder.select_notifications(
-            start=state.position + 1, limit=self.batch_size
-        )
+        notifications, position = self._next(state)
         now = self.clock()
-        position = notifications[-1].id if notifications else state.position
         seq, previous = state.last_seq, state.last_hash
         envelopes: list[Envelope] = []
 
@@ -121,10 +119,7 @@ class OutboundBridge:
             envelopes.append(envelope)
             previous = envelope.hash
 
-        for notification in notifications:
-            # Events the outbound decodes at all: those of aggregates on the allow-list.
-            if not notification.topic.startswith(AGGREGATE_TOPICS):
-                continue  # nothing the allow-list could ever need: never decoded
+        for notification in notifications:  # events of the aggregates on the allow-list
             event = self.app.mapper.to_domain_event(notification)
             if self.recent is not None:
                 self.recent.observe(event)
@@ -167,7 +162,25 @@ class OutboundBridge:
             log.info(
                 "bridge_batch_produced", first_seq=envelopes[0].seq, last_seq=seq, position=position
             )
-        return len(notifications)
+        return position - state.position
+
+    def _next(self, state: OutboundState) -> tuple[Sequence[Notification], int]:
+        """The notifications of the next stretch of the log that the allow-list may need, and
+        the position the stretch reaches. The stretch is the one reading every notification
+        would give (``batch_size`` positions, up to the newest id seen first), so batches and
+        checkpoints fall where they always did; but of it only the events of the aggregates on
+        the allow-list are read: nothing else could ever cross or be needed to translate what
+        does. Ids become visible in commit order (projections.internal.tracking relies on it
+        too), so nothing below the newest id can still appear."""
+        recorder = self.app.recorder
+        newest = recorder.max_notification_id() or 0
+        if newest <= state.position:
+            return [], state.position
+        stop = min(newest, state.position + self.batch_size)
+        chosen = recorder.select_notifications(
+            start=state.position + 1, limit=self.batch_size, stop=stop, topics=DECODED_TOPICS
+        )
+        return chosen, stop
 
     def _checkpoint_due(self, state: OutboundState, position: int, now: datetime) -> bool:
         if position <= state.checkpoint_position:

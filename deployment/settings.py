@@ -151,7 +151,10 @@ class InternalSettings(BaseSettings):
         "before it looks at the event store again (SQLite has no notifications).",
     )
     bridge_batch_size: int = Field(
-        default=200, ge=1, le=5000, description="Internal events read per outbound batch at most."
+        default=400,
+        ge=1,
+        le=5000,
+        description="Internal events (positions of the log) one outbound batch covers at most.",
     )
     checkpoint_every_events: int = Field(
         default=1000, ge=1, description="A ledger checkpoint crosses after this many events..."

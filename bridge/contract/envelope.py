@@ -5,12 +5,20 @@ Each envelope has a dense sequence number, the internal position it came from, a
 the previous envelope, so a missing, reordered or altered envelope breaks the chain. A batch of
 envelopes is signed with Ed25519 by the internal side; the public side holds only the
 verification key. The hash function is SHA-256, or SM3 (GB/T 32905) where required.
+
+The bytes are the canonical JSON of each part (sorted keys, no whitespace). Both sides avoid
+serialising a payload more than once: the outbound builds a batch from the bytes each envelope
+was hashed over, and the receiver checks the signature on the signed bytes as they arrived.
+Either way the bytes are exactly those of ``canonical`` (tests/unit/test_envelope_bytes.py).
 """
 
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+import binascii
+import hashlib
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -23,6 +31,9 @@ from bridge.contract.events import ContractViolation, validate
 FORMAT = "firegov-batch/1"
 GENESIS = "0" * 64  # the "previous hash" of envelope 1
 HASHES = {"sha256": hashes.SHA256, "sm3": hashes.SM3}
+# A signed batch ends with its signature: "signature" sorts after every other key of a batch.
+SIGNATURE_KEY = b',"signature":"'
+_SIGNATURE_TAIL = re.compile(rb',"signature":"([A-Za-z0-9+/]+={0,2})"\}')
 
 
 class BatchRefused(ValueError):
@@ -40,6 +51,8 @@ def canonical(value: Any) -> bytes:
 
 
 def digest(alg: str, data: bytes) -> str:
+    if alg == "sha256":  # the same digest as cryptography's, without its per-call set-up
+        return hashlib.sha256(data).hexdigest()
     if alg not in HASHES:
         raise BatchRefused("unknown_hash", f"hash function {alg!r} is not allowed")
     hasher = hashes.Hash(HASHES[alg]())
@@ -55,6 +68,9 @@ class Envelope:
     payload: dict[str, Any]
     prev: str
     hash: str
+    # canonical(self.body()) when sealed here: what the hash was computed over, kept so that
+    # signing the batch does not serialise the payload again. Empty: computed when needed.
+    encoded: bytes = field(default=b"", compare=False, repr=False)
 
     def body(self) -> dict[str, Any]:
         return {
@@ -71,7 +87,14 @@ class Envelope:
     ) -> Envelope:
         body = {"seq": seq, "position": position, "type": event_type, "payload": payload}
         body["prev"] = prev
-        return cls(seq, position, event_type, payload, prev, digest(alg, canonical(body)))
+        encoded = canonical(body)
+        return cls(seq, position, event_type, payload, prev, digest(alg, encoded), encoded)
+
+    def in_batch(self) -> bytes:
+        """canonical({**self.body(), "hash": self.hash}): "hash" sorts before every key of the
+        body, so it is the body's bytes with the hash put in front."""
+        encoded = self.encoded or canonical(self.body())
+        return b'{"hash":' + canonical(self.hash) + b"," + encoded[1:]
 
 
 @dataclass(frozen=True)
@@ -88,20 +111,30 @@ class Batch:
     def last_seq(self) -> int:
         return self.envelopes[-1].seq
 
-    def unsigned(self) -> dict[str, Any]:
+    def header(self) -> dict[str, Any]:
         return {
             "format": FORMAT,
             "key_id": self.key_id,
             "hash_alg": self.hash_alg,
             "first_seq": self.first_seq,
             "last_seq": self.last_seq,
-            "envelopes": [{**e.body(), "hash": e.hash} for e in self.envelopes],
         }
 
+    def unsigned(self) -> dict[str, Any]:
+        envelopes = [{**e.body(), "hash": e.hash} for e in self.envelopes]
+        return {**self.header(), "envelopes": envelopes}
+
+    def unsigned_bytes(self) -> bytes:
+        """canonical(self.unsigned()), put together from each envelope's bytes: "envelopes"
+        sorts before the batch's other keys."""
+        envelopes = b",".join(envelope.in_batch() for envelope in self.envelopes)
+        return b'{"envelopes":[' + envelopes + b"]," + canonical(self.header())[1:]
+
     def sign(self, key: Ed25519PrivateKey) -> bytes:
-        unsigned = self.unsigned()
-        signature = key.sign(canonical(unsigned))
-        return canonical({**unsigned, "signature": base64.b64encode(signature).decode()})
+        """canonical({**self.unsigned(), "signature": ...}): "signature" sorts last."""
+        unsigned = self.unsigned_bytes()
+        signature = base64.b64encode(key.sign(unsigned))
+        return unsigned[:-1] + SIGNATURE_KEY + signature + b'"}'
 
 
 def key_id(public_key: Ed25519PublicKey) -> str:
@@ -116,15 +149,9 @@ def open_batch(
 ) -> Batch:
     """Verify a batch: signature, format, hash function, envelope hashes, the chain from
     ``prev`` and, for the first envelope, the sequence number; raises BatchRefused."""
-    try:
-        document = orjson.loads(data)
-        signature = base64.b64decode(document.pop("signature"), validate=True)
-    except (orjson.JSONDecodeError, KeyError, ValueError, TypeError, AttributeError) as error:
-        raise BatchRefused("malformed", str(error)) from None
-    try:
-        public_key.verify(signature, canonical(document))
-    except InvalidSignature:
-        raise BatchRefused("bad_signature", "the batch is not signed by the internal key") from None
+    document = _signed_as_sent(data, public_key)
+    if document is None:
+        document = _signed_as_parsed(data, public_key)
     if document.get("format") != FORMAT or document.get("hash_alg") != hash_alg:
         raise BatchRefused("wrong_format", f"{document.get('format')}/{document.get('hash_alg')}")
     envelopes = []
@@ -154,6 +181,39 @@ def open_batch(
     ):
         raise BatchRefused("malformed", "batch bounds do not match its envelopes")
     return Batch(document["key_id"], hash_alg, tuple(envelopes))
+
+
+def _signed_as_sent(data: bytes, public_key: Ed25519PublicKey) -> dict[str, Any] | None:
+    """The batch's document if ``data`` is a batch as ``Batch.sign`` writes it (the signed
+    bytes, then the signature as the last key) and the signature holds for those bytes: the
+    document is then parsed from exactly the bytes that were signed, with no need to serialise
+    it again. None otherwise: ``_signed_as_parsed`` decides, and names the refusal."""
+    cut = data.rfind(SIGNATURE_KEY)
+    tail = _SIGNATURE_TAIL.fullmatch(data, cut) if cut > 0 else None
+    if tail is None:
+        return None
+    signed = data[:cut] + b"}"
+    try:
+        public_key.verify(base64.b64decode(tail[1], validate=True), signed)
+        document = orjson.loads(signed)
+    except (InvalidSignature, binascii.Error, orjson.JSONDecodeError):
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def _signed_as_parsed(data: bytes, public_key: Ed25519PublicKey) -> dict[str, Any]:
+    """The batch's document, its signature checked on its canonical bytes (any batch that is
+    valid JSON, however written); raises BatchRefused."""
+    try:
+        document: dict[str, Any] = orjson.loads(data)
+        signature = base64.b64decode(document.pop("signature"), validate=True)  # objects only
+    except (orjson.JSONDecodeError, KeyError, ValueError, TypeError, AttributeError) as error:
+        raise BatchRefused("malformed", str(error)) from None
+    try:
+        public_key.verify(signature, canonical(document))
+    except InvalidSignature:
+        raise BatchRefused("bad_signature", "the batch is not signed by the internal key") from None
+    return document
 
 
 def load_verify_key(pem: bytes) -> Ed25519PublicKey:
