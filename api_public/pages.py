@@ -141,7 +141,7 @@ def results(
         "kind": kind if kind in filing_kinds(request) else "",
         "passed": passed if passed in PASSED else "",
     }
-    number = int(page) if page.isdigit() and 1 <= int(page) <= 10_000 else 1
+    number = int(page) if page.isascii() and page.isdigit() and 1 <= int(page) <= 10_000 else 1
     found = backend_of(request).queries.inspection_results(
         agency=chosen["agency"] or None,
         kind=chosen["kind"] or None,

@@ -108,4 +108,4 @@ class Operator:
     @property
     def psb_code(self) -> str:
         """The digits of the public security filing number, for its record's link."""
-        return "".join(c for c in self.psb_number if c.isdigit())
+        return "".join(c for c in self.psb_number if c.isascii() and c.isdigit())

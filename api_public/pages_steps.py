@@ -85,6 +85,7 @@ def too_large(request: Request) -> str | None:
     length = request.headers.get("content-length", "")
     if (
         intake
+        and length.isascii()
         and length.isdigit()
         and int(length) > intake.max_submission_bytes + MULTIPART_OVERHEAD
     ):

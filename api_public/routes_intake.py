@@ -44,6 +44,7 @@ async def read_uploads(
     length = request.headers.get("content-length")
     if (
         length
+        and length.isascii()
         and length.isdigit()
         and int(length) > intake.max_submission_bytes + MULTIPART_OVERHEAD
     ):
