@@ -11,7 +11,6 @@ is the JSON route's (domain.services.bookings), with the page's version as If-Ma
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -35,6 +34,9 @@ from api_internal.pages_web import (
     text,
     texts,
 )
+from api_internal.pages_web import (
+    receipt_of as web_receipt_of,
+)
 from api_internal.problems import status_of
 from domain.actor import Role
 from domain.availability import HalfDayRoom
@@ -55,7 +57,6 @@ from domain.errors import ConcurrentChange, DomainError, InvalidInput, NotFound,
 from domain.permissions import Command, authorize, in_jurisdiction, may
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-RECEIPT = re.compile(r"^[A-Za-z0-9-]{1,40}$")
 Command_ = Callable[[Backend, ConsoleUser, str, FormData, int | None], None]
 
 
@@ -152,9 +153,7 @@ PLACES = {
 
 
 def receipt_of(value: str) -> str:
-    if not RECEIPT.match(value):
-        raise NotFound("预约不存在", "booking not found")
-    return value.upper()
+    return web_receipt_of(value, "预约", "booking")
 
 
 def readable_booking(backend: Backend, user: ConsoleUser, receipt: str) -> dict[str, Any]:

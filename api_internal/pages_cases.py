@@ -23,7 +23,7 @@ from starlette.responses import Response
 from api_internal.common import caught_up
 from api_internal.deps import Backend, BackendDep
 from api_internal.pages_uploads import sniff
-from api_internal.pages_web import ConsoleUser, PageRoute, UserDep, render
+from api_internal.pages_web import RECEIPT, ConsoleUser, PageRoute, UserDep, render
 from domain.errors import NotFound, NotPermitted
 from domain.filing import PROBLEMS
 from domain.permissions import Command, in_jurisdiction, may
@@ -35,7 +35,6 @@ from projections.internal.document_references import (
 )
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-RECEIPT = re.compile(r"^[A-Za-z0-9-]{1,40}$")
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 DOCUMENT = re.compile(r"sha256:[0-9a-f]{64}")
 DOCUMENT_CSP = "sandbox; default-src 'none'; img-src 'self'; frame-ancestors 'none'"
@@ -98,7 +97,7 @@ def _people(backend: Backend, value: Any) -> Any:
 
 @router.get("/console/cases/{receipt}/history")
 def case_history(receipt: str, user: UserDep, backend: BackendDep) -> Response:
-    if not RECEIPT.match(receipt):
+    if not RECEIPT.fullmatch(receipt):
         raise NotFound("没有该事项的记录", "no history")
     receipt = receipt.upper()
     entries = backend.services.audit.history(user.actor, receipt)

@@ -10,7 +10,6 @@ page someone else has acted on since says so instead of overwriting their work.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +29,9 @@ from api_internal.pages_web import (
     see_other,
     text,
 )
+from api_internal.pages_web import (
+    receipt_of as web_receipt_of,
+)
 from api_internal.problems import status_of
 from domain.errors import ConcurrentChange, DomainError, NotFound, NotPermitted
 from domain.filing import CHECKLISTS, KIND_NAMES_ZH, PROBLEMS, FilingKind, FilingStatus, NoticeItem
@@ -37,7 +39,6 @@ from domain.permissions import Command, authorize, in_jurisdiction, may
 from projections.internal.document_references import DocumentReferences
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-RECEIPT = re.compile(r"^[A-Za-z0-9-]{1,40}$")
 DECISIONS = {"ok": "符合", **PROBLEMS}
 DECIDE = ("decision", "reason")  # the review form's fields of each checklist item
 DONE = {
@@ -52,9 +53,7 @@ PLACES = {"refer": ("form-refer",), "withdraw": ("form-withdraw", "withdrawal_re
 
 
 def receipt_of(value: str) -> str:
-    if not RECEIPT.match(value):
-        raise NotFound("备案不存在", "filing not found")
-    return value.upper()
+    return web_receipt_of(value, "备案", "filing")
 
 
 def readable_filing(backend: Backend, user: ConsoleUser, receipt: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ every refusal into a page (403/404 in Chinese, a login redirect for an ended ses
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Coroutine, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from api_internal.problems import HTTP_MESSAGES, status_of
 from api_internal.sessions import TOUCH_GRANULARITY
 from domain.actor import ROLE_NAMES_ZH, Actor
 from domain.calendar import SHANGHAI
-from domain.errors import DomainError, InvalidInput
+from domain.errors import DomainError, InvalidInput, NotFound
 
 log = structlog.get_logger()
 HERE = Path(__file__).resolve().parent
@@ -272,3 +273,14 @@ class PageRoute(APIRoute):
 def backend_of(request: Request) -> Backend:
     found: Backend = request.app.state.backend
     return found
+
+
+# What a receipt number in a console address may look like; anything else is no case at all.
+RECEIPT = re.compile(r"[A-Za-z0-9-]{1,40}")
+
+
+def receipt_of(value: str, what_zh: str, what_en: str) -> str:
+    """``value`` as a receipt number (upper case), or NotFound naming ``what``."""
+    if not RECEIPT.fullmatch(value):
+        raise NotFound(f"{what_zh}不存在", f"{what_en} not found")
+    return value.upper()

@@ -6,7 +6,6 @@ words, not only in colour. Sorted by deadline, receipt or receipt number (a link
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import TypeVar
 
@@ -15,7 +14,7 @@ from starlette.responses import Response
 
 from api_internal.common import caught_up, visible_agencies
 from api_internal.deps import Backend, BackendDep
-from api_internal.pages_web import PageRoute, UserDep, render, see_other
+from api_internal.pages_web import RECEIPT, PageRoute, UserDep, render, see_other
 from api_internal.routes_bookings import my_queue
 from domain.actor import Actor, Role
 from domain.booking_rules import BOOKING_KIND_NAMES_ZH, BOOKING_STATUS_NAMES_ZH
@@ -37,7 +36,6 @@ TASK_NAMES_ZH = {
 # overdue ones (Art. 31, 33). Other roles have no filing queue of their own.
 FILING_REVIEWERS = frozenset({Role.WINDOW_CLERK})
 FILING_OVERSEERS = frozenset({Role.DEPT_HEAD, Role.APPROVER, Role.SUPERVISOR})
-RECEIPT = re.compile(r"^[A-Za-z0-9-]{1,40}$")
 
 
 T = TypeVar("T", QueueItem, BookingQueueItem)
@@ -117,7 +115,7 @@ def my_work(request: Request, user: UserDep, backend: BackendDep) -> Response:
 def find_case(request: Request, user: UserDep, backend: BackendDep) -> Response:
     """Open a case by its receipt number: the case page, or its history for the auditors."""
     typed = request.query_params.get("receipt", "").strip()
-    if not RECEIPT.match(typed):
+    if not RECEIPT.fullmatch(typed):
         error = "请输入受理编号（字母、数字和“-”，如 BA20261124…、YY20261124…）"
         return work_page(backend, user, "deadline", 422, {"receipt": error}, typed)
     receipt = typed.upper()

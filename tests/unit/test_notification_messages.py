@@ -123,9 +123,10 @@ class _GatewaySender:
 
     def __init__(self, settings: InternalSettings) -> None:
         self.settings = settings
+        self.sent: list[OutgoingMessage] = []
 
     def send(self, message: OutgoingMessage) -> None:
-        raise NotImplementedError
+        self.sent.append(message)
 
 
 def make_gateway(settings: InternalSettings) -> _GatewaySender:
