@@ -2,19 +2,24 @@
 
 ``add`` counts working days the way deadlines are counted; ``check`` tells whether a year is
 covered before a deadline reaches into it (exit 1 if not: usable in a cron job or a deploy
-check). Errors print in Chinese and English to stderr and exit 2, without a traceback.
+check); ``import`` reads the State Council's notice of a year's holidays and, with ``--write``,
+turns it into that year's override file. Errors print in Chinese and English to stderr and exit
+2, without a traceback.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 
+from deployment.calendar_notice import notice_table, notice_toml
 from deployment.settings import load_internal_settings
-from domain.calendar import SHANGHAI, WorkingDayCalendar
+from domain.calendar import SHANGHAI, WorkingDayCalendar, parse_override
 from domain.errors import DomainError
+from domain.holiday_notice import read_notice
 
 calendar_app = typer.Typer(help="工作日历 Working-day calendar", no_args_is_help=True)
 
@@ -84,3 +89,57 @@ def check(
     typer.echo(str(coverage))
     if not coverage.covered:
         raise typer.Exit(1)
+
+
+@calendar_app.command("import")
+def import_notice(
+    notice: Annotated[
+        Path,
+        typer.Argument(
+            help="通知全文（UTF-8 文本）The notice's text as published, UTF-8.",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
+    ],
+    year: Annotated[
+        int | None,
+        typer.Option(min=2000, max=2999, help="年份（默认取自标题）Year; default: the title's."),
+    ] = None,
+    write: Annotated[
+        bool, typer.Option("--write", help="写入 <year>.toml Write the override file.")
+    ] = False,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="覆盖已有文件 Replace an existing file.")
+    ] = False,
+) -> None:
+    """Read a State Council holiday notice; print what was understood; --write the year file.
+
+    读取国务院办公厅《关于YYYY年部分节假日安排的通知》全文，列出放假与调休上班日期及法定假日
+    核对；加 --write 才写入 <calendar_dir>/<year>.toml。任何无法识别的条目都报错并指明行号。
+    """
+    try:
+        text = notice.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        _fail(f"无法读取 {notice}：{error}", f"Cannot read {notice}: {error}")
+    try:
+        understood = read_notice(text, year)
+    except DomainError as error:
+        _fail(error.message_zh, error.message_en)
+    typer.echo(notice_table(understood))
+    target = load_internal_settings().calendar_dir / f"{understood.year}.toml"
+    if not write:
+        typer.echo(f"未写入：确认无误后加 --write 写入 {target} / not written: add --write")
+        return
+    if target.exists() and not replace:
+        _fail(
+            f"{target} 已存在：核对后加 --replace 覆盖",
+            f"{target} exists: add --replace to overwrite it after checking",
+        )
+    content = notice_toml(understood)
+    parse_override(content, target, understood.year)  # what is written is what will be read
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_text(content, encoding="utf-8")
+    partial.replace(target)
+    typer.echo(f"已写入 {target} / written: {target}")

@@ -109,12 +109,22 @@ def _iso_date(item: Any) -> date:
 
 
 def _parse(path: Path, year: int) -> _Override:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise CalendarOverrideInvalid(path, f"无法读取：{error}", f"unreadable: {error}") from None
+    return parse_override(text, path, year)
+
+
+def parse_override(text: str, path: Path, year: int) -> _Override:
+    """An override file's content, checked as the calendar checks it when it reads the file."""
+
     def bad(zh: str, en: str) -> CalendarOverrideInvalid:
         return CalendarOverrideInvalid(path, zh, en)
 
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
         raise bad(f"无法读取：{error}", f"unreadable: {error}") from None
     if unknown := sorted(set(data) - _KEYS):
         raise bad(f"未知字段 {unknown}", f"unknown keys {unknown}")

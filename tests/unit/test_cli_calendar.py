@@ -121,3 +121,63 @@ def test_every_command_has_help(args: tuple[str, ...], text: str) -> None:
     result = run(*args, "--help")
     assert result.exit_code == 0
     assert text in result.stdout
+
+
+NOTICES = Path(__file__).resolve().parents[1] / "calendars" / "notices"
+NOTICE_2099 = """国务院办公厅关于2099年部分节假日安排的通知
+一、元旦：1月1日（周四）至3日（周六）放假调休，共3天。1月4日（周日）上班。
+二、春节：1月20日（周二）至26日（周一）放假调休，共7天。1月17日（周六）上班。
+"""
+
+
+def test_calendar_import_prints_what_it_understood_and_writes_nothing_without_write(
+    calendar_dir: Path,
+) -> None:
+    result = run("import", str(NOTICES / "2026.txt"))
+    assert result.exit_code == 0, result.output
+    assert "2026-02-15（周日） 至 2026-02-23（周一）" in result.stdout
+    assert "法定节假日共 13 天" in result.stdout
+    assert "--write" in result.stdout
+    assert list(calendar_dir.iterdir()) == []
+
+
+def test_calendar_import_writes_the_year_file_the_calendar_then_reads(
+    calendar_dir: Path, tmp_path: Path
+) -> None:
+    notice = tmp_path / "notice.txt"
+    notice.write_text(NOTICE_2099, encoding="utf-8")
+    assert run("check", "2099").exit_code == 1
+    result = run("import", str(notice), "--write")
+    assert result.exit_code == 0, result.output
+    assert (calendar_dir / "2099.toml").is_file()
+    assert run("check", "2099").exit_code == 0
+    # 1 Jan-3 Jan off, Sunday 4 Jan worked, the Spring Festival off, Saturday 17 Jan worked
+    assert run("add", "2098-12-31", "1").stdout == "2099-01-04\n"
+    assert run("add", "2099-01-16", "1").stdout == "2099-01-17\n"
+    assert run("add", "2099-01-19", "1").stdout == "2099-01-27\n"
+
+
+def test_calendar_import_never_replaces_a_file_unasked(calendar_dir: Path, tmp_path: Path) -> None:
+    notice = tmp_path / "notice.txt"
+    notice.write_text(NOTICE_2099, encoding="utf-8")
+    (calendar_dir / "2099.toml").write_text("# the operator's own\n", encoding="utf-8")
+    result = run("import", str(notice), "--write")
+    assert result.exit_code == 2
+    assert "--replace" in result.stderr
+    assert (calendar_dir / "2099.toml").read_text(encoding="utf-8") == "# the operator's own\n"
+    assert run("import", str(notice), "--write", "--replace").exit_code == 0
+    assert run("check", "2099").exit_code == 0
+
+
+def test_calendar_import_refuses_a_notice_it_cannot_read_naming_the_line(
+    calendar_dir: Path, tmp_path: Path
+) -> None:
+    notice = tmp_path / "notices" / "notice.txt"
+    notice.parent.mkdir()
+    notice.write_text(NOTICE_2099 + "三、清明节：4月5日（周一）放假。\n", encoding="utf-8")
+    result = run("import", str(notice), "--write")
+    assert result.exit_code == 2
+    assert "第 4 行" in result.stderr
+    assert "Line 4" in result.stderr
+    assert "Traceback" not in result.output
+    assert not (calendar_dir / "2099.toml").exists()
