@@ -239,6 +239,55 @@ class WorkingDayCalendar:
         return CalendarCoverage(year, covered, tuple(sources), None if covered else path)
 
 
+@dataclass(frozen=True)
+class CoverageStatus:
+    """How far ahead the calendar knows the working days, as of ``today`` (Asia/Shanghai).
+
+    ``warn``: from 1 November (WARN_FROM) while next year is not covered, every staff member is
+    told, the health checks say so and a warning is logged once a day, so that the State
+    Council's notice is loaded before the first deadline reaches into the new year."""
+
+    today: date
+    covered_until: date | None  # last day of the unbroken run of covered years from today's
+    first_uncovered_year: int
+    years: tuple[CalendarCoverage, ...]  # last year, this year and the next two
+
+    @property
+    def warn(self) -> bool:
+        return (
+            self.first_uncovered_year <= self.today.year + 1
+            and (self.today.month, self.today.day) >= WARN_FROM
+        ) or self.first_uncovered_year <= self.today.year
+
+
+WARN_FROM = (11, 1)  # the notice usually comes in November or December
+_LONGEST_LOOK_AHEAD = 50  # years; ends the walk for a directory full of complete-year files
+
+
+def coverage_status(calendar: WorkingDayCalendar, today: date) -> CoverageStatus:
+    """Coverage from ``today``'s year on. An invalid override file counts as not covered here
+    (the error itself surfaces wherever a deadline needs that year)."""
+
+    def covered(year: int) -> bool:
+        try:
+            return calendar.coverage(year).covered
+        except CalendarOverrideInvalid:
+            return False
+
+    year = today.year
+    while covered(year) and year < today.year + _LONGEST_LOOK_AHEAD:
+        year += 1
+    years = []
+    for shown in range(today.year - 1, today.year + 3):
+        try:
+            years.append(calendar.coverage(shown))
+        except CalendarOverrideInvalid as invalid:
+            path = invalid.path
+            years.append(CalendarCoverage(shown, False, (f"invalid {_shown(path)}",), path))
+    until = date(year - 1, 12, 31) if year > today.year else None
+    return CoverageStatus(today, until, year, tuple(years))
+
+
 def _package_covers(year: int) -> bool:
     try:
         chinese_calendar.is_workday(date(year, 1, 1))  # raises for years outside its data
