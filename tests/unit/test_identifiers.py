@@ -155,9 +155,14 @@ def test_id_number_with_an_impossible_birth_date_is_refused_even_with_a_good_che
 
 
 def test_id_number_born_tomorrow_is_refused_and_born_today_is_accepted() -> None:
-    today = date.today()
-    assert not is_valid_citizen_id(_id_number(today + timedelta(days=1)))
-    assert is_valid_citizen_id(_id_number(today))
+    today = date(2026, 11, 24)  # the test's own day, not the machine's
+    tomorrow = _id_number(today + timedelta(days=1))
+    assert not is_valid_citizen_id(tomorrow, today=today)
+    assert is_valid_citizen_id(_id_number(today), today=today)
+    assert is_valid_citizen_id(tomorrow, today=today + timedelta(days=1))
+    with pytest.raises(InvalidInput) as caught:
+        validate_citizen_id(tomorrow, today=today)
+    assert caught.value.details["reason"] == "birth_date"
 
 
 def test_id_number_born_on_the_first_day_of_1900_is_accepted() -> None:
