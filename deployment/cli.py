@@ -347,11 +347,13 @@ def personal_data_erase(
 
 @settings_app.command("table")
 def settings_table() -> None:
-    """输出配置项表格（Markdown）Print the settings tables for README.md."""
+    """输出配置项表格（Markdown）Print the settings tables of docs/configuration.md."""
     from deployment.settings import PublicSettings
 
     for cls, prefix in ((InternalSettings, "FIREGOV_"), (PublicSettings, "FIREGOV_PUBLIC_")):
-        typer.echo(f"\n{cls.__doc__.splitlines()[0] if cls.__doc__ else cls.__name__}\n")
+        # The docstring's first paragraph, however it is wrapped, heads the table.
+        heading = " ".join((cls.__doc__ or cls.__name__).split("\n\n")[0].split())
+        typer.echo(f"\n{heading}\n")
         typer.echo("| variable | default | description |\n| --- | --- | --- |")
         for name, field in cls.model_fields.items():
             default = "" if field.default is None else field.default

@@ -1,6 +1,6 @@
 """Settings of the internal process: one pydantic-settings class, prefix ``FIREGOV_``.
 
-Every field is described; README.md's table is generated from these descriptions
+Every field is described; docs/configuration.md's tables are generated from these
 (``firegov settings table``). With no configuration at all the platform runs embedded:
 SQLite files under ``var/``, a master key generated once into ``var/secrets/``.
 """

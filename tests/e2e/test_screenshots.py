@@ -1,10 +1,10 @@
-"""Screenshots of the main pages for README.md (issue 5): each page of the tour at desktop
+"""Screenshots of the main pages for docs/testing.md (issue 5): each page of the tour at desktop
 width (1280x800) and at a phone's (375x812), and the portal's main pages in large-text mode
 (大字版) on the phone, written as PNG with stable names (``<page>-desktop.png``,
 ``<page>-phone.png``, ``<page>-large-phone.png``) under ``FIREGOV_SCREENSHOTS_DIR``:
 var/screenshots by default, so that a test run leaves the checkout clean (receipt numbers and
 dates differ each run); `FIREGOV_SCREENSHOTS_DIR=docs/screenshots` refreshes the pictures
-README.md shows. The whole page is photographed, not only what fits on the screen. Whether a
+docs/testing.md shows. The whole page is photographed, not only what fits on the screen. Whether a
 page fits a phone's width is the accessibility tests' to say (reflow); this one only takes the
 pictures.
 """

@@ -439,3 +439,20 @@ def test_settings_table_has_a_markdown_row_for_every_setting(tmp_path: Path) -> 
         assert row.count("|") == 4
         assert str(field.description) in row
     assert "| `FIREGOV_SESSION_IDLE_MINUTES` | `30` |" in result.stdout
+
+
+def test_settings_tables_in_docs_configuration_are_the_generated_ones(tmp_path: Path) -> None:
+    """The manual's tables are ``firegov settings table``'s output word for word: a setting
+    added, renamed or described anew without regenerating them fails here."""
+    result = firegov(tmp_path, "settings", "table")
+    page = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text(encoding="utf-8")
+    begin, end = "<!-- begin: output of `firegov settings table` -->", "<!-- end: output of"
+
+    assert result.exit_code == 0, result.output
+    assert page.count(begin) == 1
+    assert page.count(end) == 1
+    documented = page.split(begin)[1].split(end)[0]
+    assert documented.strip() == result.stdout.strip(), (
+        "docs/configuration.md is stale: put the output of `firegov settings table` between "
+        "its markers"
+    )
