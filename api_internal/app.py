@@ -11,6 +11,7 @@ from api_internal import (
     routes_auth,
     routes_bookings,
     routes_certificate,
+    routes_documents,
     routes_filings,
     routes_intake,
     routes_notifications,
@@ -29,8 +30,8 @@ DESCRIPTION = """
   中文 `message_zh` 和英文 `message_en`；输入错误时 `field` 指出字段。
 * 400 格式错误；401 未登录/会话失效/口令错误/账号锁定；403 角色无权或超出管辖；404 不存在；
   409 状态不允许（`illegal_transition`）或并发修改（`concurrent_change`，仅此种带
-  `Retry-After`）；411 请求体未注明 `Content-Length`；413 请求过大；415 请求体不是 JSON；
-  422 数据不符合规则。
+  `Retry-After`）；410 材料已随申请人的个人信息删除（`document_erased`）；
+  411 请求体未注明 `Content-Length`；413 请求过大；415 请求体不是 JSON；422 数据不符合规则。
 * 命令可带 `If-Match: "<版本号>"`（详情的 `ETag`）：先检查权限和管辖，再比对版本，不一致返回 409。
 """
 
@@ -58,6 +59,7 @@ def create_app(backend: Backend) -> FastAPI:
     app.include_router(routes_auth.router)
     app.include_router(routes_filings.router)
     app.include_router(routes_certificate.router)
+    app.include_router(routes_documents.router)
     app.include_router(routes_bookings.router)
     app.include_router(routes_notifications.router)
     app.include_router(routes_intake.router)

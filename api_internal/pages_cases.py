@@ -1,44 +1,28 @@
 """The case page (RULES.md Art. 27, 39): a case's whole history — who, in which role and agency,
 when, what — as ``firegov audit history`` gives it (domain.services.audit, which also decides
-who may read it); and the view of an uploaded document, for staff who may read a filing or a
-booking whose history references it (projections.internal.document_references): the current
-materials, those a resubmission replaced, a booking's scan and the signed commitment of a
-permit on the spot.
-
-A document is served as the type its content shows (magic bytes, never the name or a stored
-claim), inline, with ``nosniff`` and a ``sandbox`` CSP, so a crafted file opened in the
-browser runs no script with the console's origin.
+who may read it); and the view of an uploaded document, as the staff API serves it
+(api_internal.routes_documents: for staff who may read a case that references it; a page
+saying it was erased, 410, once the person it belonged to was).
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import quote
 
 import orjson
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from api_internal.common import caught_up
 from api_internal.deps import Backend, BackendDep
-from api_internal.pages_uploads import sniff
-from api_internal.pages_web import RECEIPT, ConsoleUser, PageRoute, UserDep, render
-from domain.errors import NotFound, NotPermitted
+from api_internal.pages_web import RECEIPT, PageRoute, UserDep, render
+from api_internal.routes_documents import document_response
+from domain.errors import NotFound
 from domain.filing import PROBLEMS
-from domain.permissions import Command, in_jurisdiction, may
-from projections.internal.document_references import (
-    BASIS,
-    COMMITMENT,
-    DocumentReference,
-    DocumentReferences,
-)
+from domain.permissions import Command, may
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 DOCUMENT = re.compile(r"sha256:[0-9a-f]{64}")
-DOCUMENT_CSP = "sandbox; default-src 'none'; img-src 'self'; frame-ancestors 'none'"
-SHOWN_INLINE = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 LABELS = {
     "receipt_number": "受理编号", "kind": "类型", "route": "办理方式", "agency": "机构",
     "organisation_name": "单位", "credit_code": "统一社会信用代码", "project_name": "项目名称",
@@ -53,7 +37,6 @@ LABELS = {
     "commitment_document": "告知承诺书",
 }  # fmt: skip
 PEOPLE = {"main_handler", "assistants"}
-PARTS = {COMMITMENT: "-告知承诺书", BASIS: "-预约依据"}  # in a download's name
 
 
 def _value(value: Any) -> str:
@@ -116,46 +99,8 @@ def case_history(receipt: str, user: UserDep, backend: BackendDep) -> Response:
     )
 
 
-def may_read(user: ConsoleUser, backend: Backend, reference: DocumentReference) -> bool:
-    reads = Command.VIEW_FILINGS if reference.case == "filing" else Command.VIEW_BOOKINGS
-    return may(user.actor, reads) and in_jurisdiction(
-        user.actor, backend.agencies, reference.agency
-    )
-
-
 @router.get("/console/documents/{sha256hex}")
 def document(sha256hex: str, user: UserDep, backend: BackendDep) -> Response:
-    if not SHA256_HEX.match(sha256hex):
-        raise NotFound("没有找到该文件", "no such document")
-    caught_up(backend)
-    references = DocumentReferences(backend.queries.store).referencing(f"sha256:{sha256hex}")
-    if not references:
-        raise NotFound("没有找到该文件", "no such document")
-    readable = [r for r in references if may_read(user, backend, r)]
-    if not readable:
-        raise NotPermitted(
-            "无权查看该文件：引用它的案件不在您的职责或管辖范围内",
-            "not allowed: no case you may read references this document",
-        )
-    path = backend.documents / sha256hex if backend.documents is not None else None
-    if path is None or not path.is_file():
-        raise NotFound(
-            "该文件尚未送达内网文档库（窗口录入的材料以纸质件为准）",
-            "the document is not in the internal document store",
-        )
-    data = path.read_bytes()
-    media_type = sniff(data)
-    name = next((r.file_name for r in readable if r.file_name), "")
-    what = PARTS.get(readable[0].part, "")
-    name = name or f"{readable[0].receipt_number}{what}{SHOWN_INLINE.get(media_type, '')}"
-    disposition = "inline" if media_type in SHOWN_INLINE else "attachment"
-    fallback = f"document{SHOWN_INLINE.get(media_type, '')}"  # for clients without filename*
-    return Response(
-        data,
-        media_type=media_type,
-        headers={
-            "Content-Disposition": f'{disposition}; filename="{fallback}"; '
-            f"filename*=UTF-8''{quote(name)}",
-            "Content-Security-Policy": DOCUMENT_CSP,
-        },
-    )
+    """The document view (api_internal.routes_documents): a page saying so (410) once the
+    person it belonged to was erased."""
+    return document_response(backend, user.actor, sha256hex)

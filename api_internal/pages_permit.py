@@ -4,8 +4,10 @@ route, the window issues the permit against the applicant's signed commitment an
 booking for the site check within 20 working days (domain.services.bookings).
 
 The signed commitment is uploaded with the form, checked by its content and size
-(api_internal.pages_uploads) and kept by its SHA-256 in the internal document store, where the
-document view opens it for staff who may read the booking (api_internal.pages_cases).
+(api_internal.pages_uploads) and kept in the internal document store sealed under the booking's
+own key (it bears the applicant's signature: erasing the booking's contact erases it too,
+domain.documents), where the document view opens it for staff who may read the booking
+(api_internal.routes_documents).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from starlette.datastructures import FormData
 
 from api_internal.common import caught_up
 from api_internal.deps import Backend
-from api_internal.pages_uploads import checked_upload, keep
+from api_internal.pages_uploads import checked_upload
 from api_internal.pages_web import ConsoleUser, FormInvalid, text
 from domain.errors import DomainError, NotFound
 from domain.permissions import Command, authorize
@@ -44,16 +46,17 @@ def issue_permit(b: Backend, u: ConsoleUser, r: str, f: FormData, v: int | None)
         errors["commitment_document"] = refused
     if errors or data is None:
         raise FormInvalid(errors, status if data is None else 422)
-    if b.documents is None:  # a bare API without the document store: nothing can be kept
+    store = b.document_store
+    if store is None:  # a bare API without the document store: nothing can be kept
         raise FormInvalid({"commitment_document": "内网文档库未配置，无法保存承诺书"}, 503)
-    document, written = keep(b.documents, data)
+    document, written = store.keep(data, row["contact_subject"])
     try:
         b.services.bookings.issue_permit_on_commitment(
             u.actor, r, text(f, "department"), document, v
         )
     except DomainError:
         if written is not None:
-            written.unlink(missing_ok=True)
+            store.take_back(written)
         raise
 
 

@@ -6,19 +6,16 @@ A file is taken for what its content is (magic bytes, never its name or the brow
 PDF, JPEG, PNG or OFD, no larger than the bound the importer puts on the applicants' files, and
 named with an extension that matches. These are the intake contract's rules, restated here
 because the staff side may not import the bridge (DESIGN.md "Where things live"). A kept file
-is stored by its SHA-256 in the internal document store, as the importer stores the applicants'
-files (write to a temporary name, then rename), so the document view finds both alike.
+goes to the internal document store (domain.documents) as the importer's do, sealed under the
+key of the submission it belongs to, so the document view finds both alike.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import re
-import secrets
 import zipfile
-from pathlib import Path
 from typing import Any
 
 from starlette.datastructures import UploadFile
@@ -76,18 +73,3 @@ def checked_upload(value: Any, what_zh: str, max_bytes: int) -> tuple[bytes | No
     if not os.path.basename(value.filename).lower().endswith(EXTENSIONS[media_type]):
         return None, f"文件扩展名与其内容（{NAMES[media_type]}）不符，请核对后重新选择", 422
     return data, "", 200
-
-
-def keep(documents: Path, data: bytes) -> tuple[str, Path | None]:
-    """Store ``data`` by its hash: its reference ("sha256:<hex>"), and its path if this call
-    wrote it (None if it was there already, kept for another case), so that a refused command
-    can take back only what it added."""
-    digest = hashlib.sha256(data).hexdigest()
-    documents.mkdir(parents=True, exist_ok=True)
-    target = documents / digest
-    if target.exists():
-        return f"sha256:{digest}", None
-    temporary = target.with_name(f".{digest}.{secrets.token_hex(8)}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, target)
-    return f"sha256:{digest}", target

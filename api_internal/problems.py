@@ -18,6 +18,7 @@ from domain.errors import (
     AuthenticationFailed,
     ConcurrentChange,
     DomainError,
+    Gone,
     IllegalTransition,
     InvalidInput,
     NotFound,
@@ -32,6 +33,7 @@ STATUS: list[tuple[type[DomainError], int]] = [
     (NotFound, 404),
     (ConcurrentChange, 409),
     (IllegalTransition, 409),
+    (Gone, 410),
     (InvalidInput, 422),
 ]
 HTTP_MESSAGES = {

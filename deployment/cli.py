@@ -339,10 +339,21 @@ def personal_data_erase(
     subject: Annotated[str, typer.Argument(help="个人主体 id（ps-…）subject id")],
     reason: Annotated[str, typer.Option(help="删除理由 reason (recorded)")],
 ) -> None:
-    """销毁某人的密钥，使其个人信息在所有事件和视图中显示为已删除 Crypto-shred one person."""
+    """销毁某人的密钥，使其个人信息和所提交的材料文件在所有事件、视图和文档库中均已删除
+    Crypto-shred one person: their data in every event and view, and their documents."""
+    from domain.documents import DocumentStore
+    from projections.internal.document_references import DocumentReferences
+
     with platform() as built:
         erased = built.services.personal_data.erase(console_actor(built, "erase"), subject, reason)
         typer.echo("已删除 Erased" if erased else "此前已删除 Already erased")
+        # Unreadable already (their key is gone); the files go too, and so do the plain
+        # copies an older installation kept that no one else's case still needs.
+        built.projector.catch_up()
+        plain = DocumentReferences(built.views).left_only_to(subject, built.sealer.is_erased)
+        removed = DocumentStore(built.settings.documents_dir, built.sealer).shred(subject, plain)
+        if removed:
+            typer.echo(f"已销毁材料文件 {removed} 个 Removed {removed} document file(s)")
 
 
 @settings_app.command("table")

@@ -25,6 +25,7 @@ from bridge.transports.ferry import FerryIntakeDrop, FerryIntakeInbox, FerrySink
 from deployment.bootstrap import Platform
 from deployment.portal import build_catalogue, build_operator
 from deployment.settings import InternalSettings, PublicSettings, Transport
+from domain.documents import DocumentStore
 from projections.public.queries import PublicQueries
 from projections.store import PostgresViewStore, SqliteViewStore, ViewStore
 
@@ -206,7 +207,7 @@ def build_importer(
         agencies=platform.agencies,
         store=platform.views,
         inbox=inbox or intake_inbox(settings),
-        documents=settings.documents_dir,
+        documents=DocumentStore(settings.documents_dir, platform.sealer),
         max_file_bytes=settings.intake_max_file_bytes,
         clock=platform.services.context.clock,
     )

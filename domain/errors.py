@@ -60,6 +60,12 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class Gone(DomainError):
+    """What was asked for existed but is gone for good (a person's erased document)."""
+
+    code = "gone"
+
+
 class ConcurrentChange(DomainError):
     """Someone else changed the case between our read and our write: retry."""
 

@@ -12,7 +12,8 @@ it later::
     sealed:v1:<subject_id>:<algorithm>:<base64url(nonce || ciphertext || tag), no padding>
 
 The subject id and the algorithm are authenticated (GCM additional data), so a sealed value
-cannot be moved to another person or reinterpreted under another cipher.
+cannot be moved to another person or reinterpreted under another cipher. Files (a person's
+uploaded documents, domain.documents) are sealed the same way as bytes (``seal_bytes``).
 
 This module imports only the standard library and ``cryptography``; deployment maps its
 settings onto :class:`SealingAlgorithm` and supplies a durable :class:`SubjectKeyStore`.
@@ -27,11 +28,8 @@ import hmac
 import os
 import re
 import secrets
-import threading
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -40,6 +38,27 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from domain.errors import DomainError, InvalidInput
+from domain.subject_keys import (
+    InMemorySubjectKeyStore,
+    SealingAlgorithm,
+    StoredKey,
+    SubjectKeyStore,
+    require_aware,
+)
+
+__all__ = [  # the key names are re-exported: callers import them from here as before
+    "ERASED",
+    "InMemorySubjectKeyStore",
+    "KeyUnwrapError",
+    "SealedValueInvalid",
+    "Sealer",
+    "SealingAlgorithm",
+    "StoredKey",
+    "SubjectErased",
+    "SubjectKeyStore",
+    "is_sealed",
+    "subject_of",
+]
 
 ERASED = "〔已删除 erased〕"
 SEALED_PREFIX = "sealed:v1:"
@@ -56,11 +75,6 @@ _BASE64URL = re.compile(r"[A-Za-z0-9_\-]+")
 # id); pseudonymous subject ids use a key *derived* from it, so a subject id never acts
 # as an oracle on the wrapping key.
 _SUBJECT_ID_KEY_INFO = b"firegov/sealing/v1/subject-id"
-
-
-class SealingAlgorithm(StrEnum):
-    AES_GCM = "aes-256-gcm"
-    SM4_GCM = "sm4-gcm"  # GM/T 0002, for deployments that must use the national ciphers
 
 
 _DATA_KEY_BYTES: dict[SealingAlgorithm, int] = {
@@ -86,66 +100,6 @@ class KeyUnwrapError(RuntimeError):
 
     Not a :class:`DomainError`: nothing the caller sent is wrong, the installation is.
     """
-
-
-@dataclass(frozen=True)
-class StoredKey:
-    """One person's data key as the key store holds it: wrapped, or erased (a tombstone)."""
-
-    subject_id: str
-    algorithm: SealingAlgorithm
-    wrapped_key: bytes | None
-    erased_at: datetime | None
-
-    def __post_init__(self) -> None:
-        # Exactly one of the two: a live key has bytes, a tombstone has only its date.
-        if (self.wrapped_key is None) == (self.erased_at is None):
-            raise ValueError("a stored key has either wrapped_key or erased_at, not both")
-        if self.erased_at is not None and self.erased_at.tzinfo is None:
-            raise ValueError("erased_at must be timezone-aware")
-
-    @property
-    def erased(self) -> bool:
-        return self.erased_at is not None
-
-
-class SubjectKeyStore(Protocol):
-    def get(self, subject_id: str) -> StoredKey | None:
-        """The subject's key or tombstone; None if no key was ever created."""
-        ...
-
-    def add(self, key: StoredKey) -> StoredKey:
-        """Insert if absent and return what is stored (another writer's key if it raced)."""
-        ...
-
-    def erase(self, subject_id: str, erased_at: datetime) -> bool:
-        """Destroy the wrapped key, keep a tombstone; False if already erased or unknown."""
-        ...
-
-
-class InMemorySubjectKeyStore:
-    """A key store in a dict, for unit tests and the in-memory application."""
-
-    def __init__(self) -> None:
-        self._keys: dict[str, StoredKey] = {}
-        self._lock = threading.Lock()
-
-    def get(self, subject_id: str) -> StoredKey | None:
-        with self._lock:
-            return self._keys.get(subject_id)
-
-    def add(self, key: StoredKey) -> StoredKey:
-        with self._lock:
-            return self._keys.setdefault(key.subject_id, key)
-
-    def erase(self, subject_id: str, erased_at: datetime) -> bool:
-        _require_aware(erased_at)
-        with self._lock:
-            current = self._keys.get(subject_id)
-            if current is None or current.erased:
-                return False
-            self._keys[subject_id] = StoredKey(subject_id, current.algorithm, None, erased_at)
-            return True
 
 
 def is_sealed(value: object) -> bool:
@@ -205,11 +159,6 @@ def _b64decode(encoded: str) -> bytes:
 def subject_of(sealed: str) -> str:
     """The subject (pseudonymous person id) a sealed value belongs to."""
     return _parse(sealed).subject_id
-
-
-def _require_aware(moment: datetime) -> None:
-    if moment.tzinfo is None:
-        raise ValueError("erased_at must be timezone-aware")
 
 
 def _check_subject_id(subject_id: str) -> None:
@@ -295,16 +244,7 @@ class Sealer:
 
     def seal_many(self, subject_id: str, *plaintexts: str) -> list[str]:
         """Seal several values of one person with one look-up of their key."""
-        _check_subject_id(subject_id)
-        stored = self._store.get(subject_id) or self._create_key(subject_id)
-        if stored.erased:
-            raise SubjectErased(
-                "该人员的个人信息已被删除，不能再登记新的个人信息",
-                "this person's data was erased; new personal data for them is refused",
-                subject_id=subject_id,
-            )
-        key = self._unwrap(stored)
-        algorithm = stored.algorithm  # the key's own cipher, even if settings changed since
+        algorithm, key = self._live_key(subject_id)
         aad = _aad(subject_id, algorithm)
         return [
             f"{SEALED_PREFIX}{subject_id}:{algorithm.value}:"
@@ -337,6 +277,32 @@ class Sealer:
         except UnicodeDecodeError:  # authenticated, so only a bug on the sealing side
             raise _invalid("内容不是文本", "plaintext is not UTF-8") from None
 
+    def seal_bytes(self, subject_id: str, data: bytes, context: str) -> bytes:
+        """``data`` (a document) sealed under the subject's key: ``<algorithm>\\n`` then nonce,
+        ciphertext and tag. ``context`` (what the bytes are, e.g. their content hash) is
+        authenticated with the subject, so a sealed file moved to another name or person fails.
+        """
+        algorithm, key = self._live_key(subject_id)
+        aad = _aad(subject_id, algorithm) + b":" + context.encode()
+        return algorithm.value.encode() + b"\n" + _encrypt(algorithm, key, data, aad)
+
+    def open_bytes(self, subject_id: str, sealed: bytes, context: str) -> bytes | None:
+        """What :meth:`seal_bytes` sealed, or None if the subject's key was erased."""
+        _check_subject_id(subject_id)
+        name, _, payload = sealed.partition(b"\n")
+        stored = self._store.get(subject_id)
+        if stored is None:
+            raise _invalid("没有该主体的密钥", "no key exists for this subject")
+        if stored.erased:
+            return None
+        if name != stored.algorithm.value.encode() or len(payload) < NONCE_BYTES + TAG_BYTES:
+            raise _invalid("格式或算法不符", "malformed, or not the subject's algorithm")
+        aad = _aad(subject_id, stored.algorithm) + b":" + context.encode()
+        try:
+            return _decrypt(stored.algorithm, self._unwrap(stored), payload, aad)
+        except InvalidTag:
+            raise _invalid("校验失败", "authentication failed (tampered or moved)") from None
+
     def open_or_none(self, value: str | None) -> str | None:
         """Opens sealed values; passes None and plain (never-sealed) values through."""
         if value is None or not is_sealed(value):
@@ -344,7 +310,7 @@ class Sealer:
         return self.open(value)
 
     def erase(self, subject_id: str, erased_at: datetime) -> bool:
-        _require_aware(erased_at)
+        require_aware(erased_at)
         return self._store.erase(subject_id, erased_at)
 
     def knows(self, subject_id: str) -> bool:
@@ -354,6 +320,19 @@ class Sealer:
     def is_erased(self, subject_id: str) -> bool:
         stored = self._store.get(subject_id)
         return stored is not None and stored.erased
+
+    def _live_key(self, subject_id: str) -> tuple[SealingAlgorithm, bytes]:
+        """The subject's cipher and data key (made on first use); refused once erased."""
+        _check_subject_id(subject_id)
+        stored = self._store.get(subject_id) or self._create_key(subject_id)
+        if stored.erased:
+            raise SubjectErased(
+                "该人员的个人信息已被删除，不能再登记新的个人信息",
+                "this person's data was erased; new personal data for them is refused",
+                subject_id=subject_id,
+            )
+        # The key's own cipher, even if the settings changed since it was made.
+        return stored.algorithm, self._unwrap(stored)
 
     def _create_key(self, subject_id: str) -> StoredKey:
         data_key = os.urandom(_DATA_KEY_BYTES[self._algorithm])

@@ -9,18 +9,17 @@ sees on tracking; it never half-exists.
 Each receipt is imported once: ``intake_imported`` records the outcome, and the case's id is
 derived from the receipt number, so even a crash between the command and that row cannot make
 a second case (the second command conflicts and is recorded as imported). Once the outcome is
-recorded the bundle is dropped from the inbox: its files are kept by content hash in the
-documents directory, and the personal data it held in the clear lives on only sealed in events.
+recorded the bundle is dropped from the inbox: its files are kept in the document store sealed
+under the submission's own key (domain.documents; a step's under its case's), and the personal
+data it held in the clear lives on only sealed in events and documents.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Protocol
 
 import structlog
@@ -38,6 +37,7 @@ from bridge.contract.query_code import verify_query_code
 from domain.actor import Actor
 from domain.agencies import AgencyDirectory
 from domain.calendar import SHANGHAI
+from domain.documents import DocumentStore
 from domain.errors import ConcurrentChange, DomainError, NotFound
 from domain.filing import Material
 from domain.services.bookings import BookingService
@@ -85,7 +85,7 @@ class IntakeImporter:
         agencies: AgencyDirectory,
         store: ViewStore,
         inbox: IntakeInbox,
-        documents: Path,
+        documents: DocumentStore,
         max_file_bytes: int,
         clock: Callable[[], datetime],
     ) -> None:
@@ -94,7 +94,6 @@ class IntakeImporter:
         self.documents, self.clock = documents, clock
         self.max_file_bytes = max_file_bytes
         self._failures: dict[str, tuple[int, float]] = {}  # receipt -> (failures, retry at)
-        documents.mkdir(parents=True, exist_ok=True)
         with store.transaction() as tx:
             tx.execute(SCHEMA)
 
@@ -162,7 +161,8 @@ class IntakeImporter:
             self._check_document(doc, content)
             for doc, content in zip(record["documents"], contents, strict=True)
         ]
-        written = [self._keep(content) for content in contents]
+        subject = self._subject(record) if contents else None
+        written = [self.documents.keep(content, subject)[1] for content in contents]
         try:
             if record["format"] == BOOKING_FORMAT:
                 self._request_booking(receipt, record, materials)
@@ -175,8 +175,20 @@ class IntakeImporter:
         except Quarantine:  # nothing of a refused submission stays behind
             for path in written:
                 if path is not None:
-                    path.unlink(missing_ok=True)
+                    self.documents.take_back(path)
             raise
+
+    def _subject(self, record: dict[str, Any]) -> str:
+        """Whose documents these are: a new case's own subject (the same on every delivery of
+        the bundle), or for a step the subject of the case it completes."""
+        if record["format"] != RESUBMISSION_FORMAT:
+            return self.documents.sealer.subject_for("submission", record["receipt_number"])
+        try:
+            return str(self.filings.load(record["submission"]["case"]).contact_subject)
+        except NotFound:
+            raise Quarantine(
+                "case_not_found", "case", "没有该受理编号的事项", "no case with this receipt number"
+            ) from None
 
     def _submit_filing(
         self, receipt: str, record: dict[str, Any], materials: list[Material]
@@ -196,6 +208,7 @@ class IntakeImporter:
                 channel="online",
                 query_code_hash=record["query_code_hash"],
                 receipt_number=receipt,
+                contact_subject=self._subject(record),
             )
         except ConcurrentChange:
             return  # another importer made it meanwhile
@@ -244,6 +257,7 @@ class IntakeImporter:
                 channel="online",
                 query_code_hash=record["query_code_hash"],
                 receipt_number=receipt,
+                contact_subject=self._subject(record),
             )
         except ConcurrentChange:
             return  # another importer made it meanwhile
@@ -298,18 +312,6 @@ class IntakeImporter:
             raise  # staff acted on the case meanwhile: the step is tried again next round
         except DomainError as error:
             raise Quarantine(error.code, error.field, error.message_zh, error.message_en) from None
-
-    def _keep(self, content: bytes) -> Path | None:
-        """Store ``content`` by its hash; the path if this import wrote it (None if it was
-        there already, kept for another case)."""
-        digest = hashlib.sha256(content).hexdigest()
-        target = self.documents / digest
-        if target.exists():
-            return None
-        temporary = target.with_name(f".{digest}.{os.getpid()}.tmp")
-        temporary.write_bytes(content)
-        os.replace(temporary, target)
-        return target
 
     def _check_document(self, doc: dict[str, Any], content: bytes) -> Material:
         digest = doc["document"].removeprefix("sha256:")

@@ -76,6 +76,7 @@ class BookingService(BookingReplies):
         channel: str = "window",
         query_code_hash: str = "",
         receipt_number: str | None = None,
+        contact_subject: str | None = None,
     ) -> str:
         """Record a booking (Art. 13-14); returns its receipt number. The agency asked defaults
         to the competent one; another one is for the window to reject, naming the competent.
@@ -83,7 +84,8 @@ class BookingService(BookingReplies):
 
         Intake passes the ``receipt_number`` the public side issued: the booking's id derives
         from it, so requesting the same receipt twice conflicts (ConcurrentChange) instead of
-        making a second case."""
+        making a second case; and the submission's ``contact_subject``, under whose key it
+        already sealed the uploaded scan (domain.documents)."""
         booking_kind = parse_choice(BookingKind, kind, "kind", "预约类型")
         booking_route = parse_choice(Route, route, "route", "办理方式")
         if booking_route is Route.NOTICE_COMMITMENT and booking_kind is not BookingKind.PRE_OPENING:
@@ -114,7 +116,7 @@ class BookingService(BookingReplies):
         )
         # Each booking's contact is a subject of their own (as for filings). Sealed last, so a
         # refused booking makes no key.
-        subject = self.ctx.sealer.new_subject()
+        subject = contact_subject or self.ctx.sealer.new_subject()
         sealed_name, sealed_phone = self.ctx.sealer.seal_many(subject, name, phone)
         fields = {
             "kind": str(booking_kind),

@@ -48,12 +48,14 @@ class FilingService:
         channel: str = "window",
         query_code_hash: str = "",
         receipt_number: str | None = None,
+        contact_subject: str | None = None,
     ) -> str:
         """Record a filing; returns its receipt number. The agency defaults to the competent one.
 
         Intake passes the ``receipt_number`` the public side issued: the filing's id derives
         from it, so submitting the same receipt twice conflicts (ConcurrentChange) instead of
-        making a second case."""
+        making a second case; and the submission's ``contact_subject``, under whose key it
+        already sealed the uploaded documents (domain.documents)."""
         try:
             filing_kind = FilingKind(kind)
         except ValueError:
@@ -84,7 +86,7 @@ class FilingService:
         # Each filing's contact is a subject of their own, never one derived from the phone
         # number: numbers are reissued and shared, so erasing one person must not refuse every
         # later filing that gives the same number. Sealed last, so a refused filing makes no key.
-        subject = self.ctx.sealer.new_subject()
+        subject = contact_subject or self.ctx.sealer.new_subject()
         sealed_name, sealed_phone = self.ctx.sealer.seal_many(subject, name, phone)
         fields |= {
             "contact_subject": subject,

@@ -16,6 +16,7 @@ through the cases' current rows, as before.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,6 +154,46 @@ class DocumentReferences:
                 [receipt_number],
             )
         return [_reference(row) for row in rows]
+
+    def subjects(self, receipts: Iterable[str]) -> dict[str, str]:
+        """The submission (``contact_subject``) of each case: its documents are sealed under
+        that subject's key (domain.documents)."""
+        wanted = sorted(set(receipts))
+        if not wanted:
+            return {}
+        marks = ", ".join("?" for _ in wanted)
+        with self.store.reading() as tx:
+            rows = [
+                row
+                for table in ("view_filings", "view_bookings")
+                for row in tx.fetchall(
+                    f"SELECT receipt_number, contact_subject FROM {table}"  # noqa: S608 - fixed names
+                    f" WHERE receipt_number IN ({marks})",
+                    wanted,
+                )
+            ]
+        return {row["receipt_number"]: row["contact_subject"] for row in rows}
+
+    def left_only_to(self, subject: str, erased: Callable[[str], bool]) -> list[str]:
+        """The documents the cases of ``subject`` reference that no case of a person not
+        erased references too: what an erasure may remove of the plain copies an older
+        installation kept."""
+        with self.store.reading() as tx:
+            receipts = [
+                row["receipt_number"]
+                for table in ("view_filings", "view_bookings")
+                for row in tx.fetchall(
+                    f"SELECT receipt_number FROM {table} WHERE contact_subject = ?",  # noqa: S608 - fixed names
+                    [subject],
+                )
+            ]
+        documents = sorted({r.document for receipt in receipts for r in self.of_case(receipt)})
+        left = []
+        for document in documents:
+            others = self.subjects(r.receipt_number for r in self.referencing(document))
+            if all(s == subject or erased(s) for s in others.values()):
+                left.append(document)
+        return left
 
 
 def _materials(text: str) -> list[dict[str, Any]]:

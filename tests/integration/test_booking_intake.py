@@ -15,6 +15,7 @@ from api_public.app import create_public_app
 from bridge.intake.importer import IntakeImporter
 from deployment.sides import build_importer
 from domain.actor import Role
+from domain.documents import DocumentStore
 from projections.internal.booking_queries import Task
 from tests.integration.bridge_fixtures import (  # noqa: F401 - the fixture
     Installation,
@@ -103,7 +104,11 @@ def test_art14_a_booking_with_a_certificate_scan_reaches_the_window(
         "ordinary",
     )
     scan = requested.basis["document"]
-    assert (installation.settings.documents_dir / scan.removeprefix("sha256:")).read_bytes() == PDF
+    # Kept sealed under the booking's own key (erasing its contact erases the scan too).
+    documents = DocumentStore(installation.settings.documents_dir, installation.platform.sealer)
+    assert documents.read(scan, [requested.contact_subject]) == PDF
+    kept = installation.settings.documents_dir / "sealed" / requested.contact_subject
+    assert PDF not in (kept / scan.removeprefix("sha256:")).read_bytes()
     assert requested.received_at.utcoffset() is not None
     events = installation.platform.app.recorder.select_notifications(start=1, limit=10)
     assert [n.topic for n in events] == ["firegov:Booking.Requested"]

@@ -84,7 +84,7 @@ def stored(installation: Installation) -> tuple[list[Path], list[Path]]:
     """The bundles waiting in the intake ferry, and the documents kept on the internal side."""
     documents = installation.settings.documents_dir
     records = sorted(installation.settings.intake_inbox.glob("*.intake"))
-    return records, sorted(documents.glob("*")) if documents.exists() else []
+    return records, sorted(p for p in documents.rglob("*") if p.is_file())
 
 
 def queue(installation: Installation) -> list[str]:
@@ -119,6 +119,9 @@ def test_a_submission_reaches_the_window_and_tracking_follows_it(
     assert {m["document"] for m in filing.materials.values()} == {
         f"sha256:{p.name}" for p in documents
     }
+    # Sealed under the filing's own key: the clear bytes are nowhere on disk.
+    assert {p.parent.name for p in documents} == {filing.contact_subject}
+    assert not any(PDF in p.read_bytes() for p in documents)
 
     installation.cross()
     tracked = client.get(f"/api/v1/cases/{receipt}", headers={"X-Query-Code": code})

@@ -30,6 +30,7 @@ from deployment.sides import (
     embedded_public_settings,
     ensure_bridge_keys,
 )
+from domain.documents import DocumentStore
 from projections.internal.booking_queries import Task
 from tests.integration.test_booking_intake import PDF, booking
 from tests.integration.test_nats_transport import (  # noqa: F401 - the fixture
@@ -187,8 +188,9 @@ def test_art14_a_booking_posted_on_the_portal_reaches_the_window_through_nats(
         now = platform.services.context.clock()
         queue = platform.booking_queries.queue([Task.REVIEW], None, now)
         assert [item.receipt_number for item in queue] == [receipt]
-        document = platform.services.bookings.load(receipt).basis["document"]
-        assert (settings.documents_dir / document.removeprefix("sha256:")).read_bytes() == scan
+        booked = platform.services.bookings.load(receipt)
+        kept = DocumentStore(settings.documents_dir, platform.sealer)
+        assert kept.read(booked.basis["document"], [booked.contact_subject]) == scan
         assert stream_messages(server) == 0
     finally:
         importer.inbox.close()

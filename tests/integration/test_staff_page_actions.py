@@ -55,9 +55,10 @@ def ids(html: str) -> set[str]:
 
 
 def stored(platform: Platform) -> list[str]:
-    """The files of the internal document store (none before anything is kept)."""
+    """The files of the internal document store, sealed ones included (none before anything
+    is kept)."""
     documents: Path = platform.settings.documents_dir
-    return sorted(p.name for p in documents.iterdir()) if documents.exists() else []
+    return sorted(p.name for p in documents.rglob("*") if p.is_file())
 
 
 def row_of(platform: Platform, receipt: str, clock: Clock) -> dict[str, Any]:
@@ -243,6 +244,9 @@ def test_notice_commitment_the_window_issues_the_permit_on_the_spot_against_the_
     digest = hashlib.sha256(SIGNED).hexdigest()
     assert stored(site) == [digest]
     row = row_of(site, receipt, clock)
+    # It bears the applicant's signature: sealed under the booking's own key.
+    sealed = site.settings.documents_dir / "sealed" / row["contact_subject"] / digest
+    assert SIGNED not in sealed.read_bytes()
     assert (row["status"], row["department"]) == ("forwarded", "防火监督科")
     assert row["permit_issued_at"] is not None
     after = clerk.get(done.headers["location"]).text
