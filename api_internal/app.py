@@ -10,6 +10,7 @@ from api_internal import (
     problems,
     routes_auth,
     routes_bookings,
+    routes_calendar,
     routes_certificate,
     routes_documents,
     routes_filings,
@@ -36,6 +37,18 @@ DESCRIPTION = """
 """
 
 
+def calendar_health(backend: Backend) -> dict[str, object]:
+    """How far the working-day calendar reaches (issue 16): the last day covered (null: not
+    even today's year) and whether staff are being warned (from 1 November, next year missing).
+    A warning, not a failure: the platform goes on, deadlines in that year show as unknown."""
+    status = backend.calendar_watch.status()
+    until = status.covered_until
+    return {
+        "calendar_covered_until": until.isoformat() if until else None,
+        "calendar_warning": status.warn,
+    }
+
+
 def create_app(backend: Backend) -> FastAPI:
     app = FastAPI(
         title="firegov 内网工作人员接口 (staff API)",
@@ -54,7 +67,11 @@ def create_app(backend: Backend) -> FastAPI:
 
     @app.get("/health", tags=["运维 operations"], summary="存活检查")
     def health() -> dict[str, object]:
-        return {"status": "ok", "projection_position": backend.projector.position()}
+        return {
+            "status": "ok",
+            "projection_position": backend.projector.position(),
+            **calendar_health(backend),
+        }
 
     app.include_router(routes_auth.router)
     app.include_router(routes_filings.router)
@@ -63,5 +80,6 @@ def create_app(backend: Backend) -> FastAPI:
     app.include_router(routes_bookings.router)
     app.include_router(routes_notifications.router)
     app.include_router(routes_intake.router)
+    app.include_router(routes_calendar.router)
     pages.install(app)  # the staff console's pages and /static
     return app

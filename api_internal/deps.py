@@ -16,6 +16,7 @@ from api_internal.sessions import SessionStore
 from domain.actor import Actor
 from domain.agencies import AgencyDirectory
 from domain.calendar import WorkingDayCalendar
+from domain.calendar_watch import CoverageWatch
 from domain.documents import DocumentStore
 from domain.errors import AuthenticationFailed
 from domain.sealing import Sealer
@@ -51,11 +52,14 @@ class Backend:
     # Over the same read-model store as the filings; derived here so the composition root
     # has nothing more to wire.
     quarantine_queries: QuarantineQueries = field(init=False)
+    # How far the calendar reaches today: /health, the console's banner and calendar page.
+    calendar_watch: CoverageWatch = field(init=False)
     # The documents, sealed per submission with the same keys as the rest of a person's data.
     document_store: DocumentStore | None = field(init=False)
 
     def __post_init__(self) -> None:
         self.quarantine_queries = QuarantineQueries(self.queries.store)
+        self.calendar_watch = CoverageWatch(self.calendar, self.clock)
         self.document_store = (
             None if self.documents is None else DocumentStore(self.documents, self.sealer)
         )

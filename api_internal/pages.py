@@ -9,6 +9,8 @@ own services and read models, mounted on the internal app next to the JSON API.
   the spot of the notice-and-commitment route, with its upload: api_internal.pages_permit and
   api_internal.pages_uploads)
 - ``/console/cases/{receipt}/history``, ``/console/documents/{sha256hex}``: api_internal.pages_cases
+- ``/console/calendar`` how far the working-day calendar reaches, and how to load a year:
+  api_internal.pages_calendar (the banner of every page while next year is missing: base.html)
 - ``/static/...``: the console's own CSS and its one small script (no CDN)
 
 Shared machinery (templates, headers, sessions, CSRF, error pages) is api_internal.pages_web;
@@ -21,8 +23,17 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
-from api_internal import pages_auth, pages_bookings, pages_cases, pages_filings, pages_work
+from api_internal import (
+    pages_auth,
+    pages_bookings,
+    pages_calendar,
+    pages_cases,
+    pages_filings,
+    pages_work,
+)
 from api_internal.pages_web import STATIC_DIR, PageRoute, error_page
+
+PAGES = (pages_auth, pages_work, pages_filings, pages_bookings, pages_cases, pages_calendar)
 
 # Last: any other /console path is a page "not found", in Chinese, never a JSON problem.
 fallback = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -34,7 +45,7 @@ def not_found(rest: str) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    for module in (pages_auth, pages_work, pages_filings, pages_bookings, pages_cases):
+    for module in PAGES:
         app.include_router(module.router)
     app.include_router(fallback)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -33,7 +33,7 @@ from api_internal.deps import Backend, BackendDep
 from api_internal.problems import HTTP_MESSAGES, status_of
 from api_internal.sessions import TOUCH_GRANULARITY
 from domain.actor import ROLE_NAMES_ZH, Actor
-from domain.calendar import SHANGHAI
+from domain.calendar import SHANGHAI, CoverageStatus
 from domain.errors import DomainError, InvalidInput, NotFound
 
 log = structlog.get_logger()
@@ -140,6 +140,9 @@ class ConsoleUser:
     session_ends: datetime  # at the earliest, if nothing more is done (the session slides)
     minutes_left: int
     idle_minutes: int
+    # Set while staff must be warned that the working-day calendar ends (issue 16): from
+    # 1 November while next year is not covered; base.html shows it on every page.
+    calendar_warning: CoverageStatus | None = None
 
 
 def console_user(request: Request, backend: BackendDep) -> ConsoleUser:
@@ -153,6 +156,7 @@ def console_user(request: Request, backend: BackendDep) -> ConsoleUser:
     account = backend.services.staff.account(actor.actor_id)
     # The session slides to the minute (api_internal.sessions): it lasts at least this long.
     lasts = backend.sessions.idle - TOUCH_GRANULARITY
+    coverage = backend.calendar_watch.status()  # kept for the day: cheap on every page
     return ConsoleUser(
         actor=actor,
         token=token,
@@ -164,6 +168,7 @@ def console_user(request: Request, backend: BackendDep) -> ConsoleUser:
         session_ends=(now + lasts).astimezone(SHANGHAI),
         minutes_left=int(lasts.total_seconds() // 60),
         idle_minutes=backend.idle_timeout_minutes,
+        calendar_warning=coverage if coverage.warn else None,
     )
 
 

@@ -14,6 +14,7 @@ import structlog
 import typer
 
 from deployment.bootstrap import Platform, build_platform
+from deployment.calendar_warning import calendar_warning
 from deployment.cli_calendar import calendar_app
 from deployment.logging import configure_logging
 from deployment.notify import build_notifier
@@ -177,6 +178,12 @@ def internal_loops(built: Platform) -> list[Callable[[threading.Event], None]]:
         follow(advancing(built.ledger.catch_up), "ledger", built.settings.poll_seconds),
         follow(built.publish_availability, "availability", built.settings.availability_seconds),
         follow(build_notifier(built, built.settings).step, "notifier", built.settings.poll_seconds),
+        # Beside the calendar job, on the same clock: once a day, that next year is missing.
+        follow(
+            calendar_warning(built.calendar, built.services.context.clock),
+            "calendar_warning",
+            built.settings.availability_seconds,
+        ),
     ]
 
 

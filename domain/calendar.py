@@ -68,11 +68,26 @@ class CalendarOverrideInvalid(InvalidInput):
 
 
 @dataclass(frozen=True)
+class CalendarSource:
+    """One source of a year's working days, for the people who keep the calendar: the bundled
+    ``package`` (name and version), or an operator file at ``path`` with its ``source`` line
+    and whether it declares the ``complete`` year; a refused file says why (``problem_*``)."""
+
+    package: str | None = None
+    path: Path | None = None
+    source: str = ""
+    complete: bool = False
+    problem_zh: str | None = None
+    problem_en: str | None = None
+
+
+@dataclass(frozen=True)
 class CalendarCoverage:
     year: int
     covered: bool
     sources: tuple[str, ...]
     override_path: Path | None = None  # where the missing file goes; named when not covered
+    origins: tuple[CalendarSource, ...] = ()  # ``sources`` as data (the console's calendar page)
 
     def __str__(self) -> str:
         listed = ", ".join(self.sources)
@@ -232,11 +247,20 @@ class WorkingDayCalendar:
     def coverage(self, year: int) -> CalendarCoverage:
         path, override, bundled = self._path(year), self._override(year), _package_covers(year)
         sources = [_PACKAGE] if bundled else []
+        origins = [CalendarSource(package=_PACKAGE)] if bundled else []
         if override is not None:
             kind = "complete year" if override.complete else "corrections"
             sources.append(f"override {_shown(path)} ({override.source}; {kind})")
+            origins.append(CalendarSource(None, path, override.source, override.complete))
         covered = bundled or (override is not None and override.complete)
-        return CalendarCoverage(year, covered, tuple(sources), None if covered else path)
+        return CalendarCoverage(
+            year, covered, tuple(sources), None if covered else path, tuple(origins)
+        )
+
+    @property
+    def override_dir(self) -> Path:
+        """Where the operator files are: a file appearing there may change the coverage."""
+        return self._dir
 
 
 @dataclass(frozen=True)
@@ -283,7 +307,12 @@ def coverage_status(calendar: WorkingDayCalendar, today: date) -> CoverageStatus
             years.append(calendar.coverage(shown))
         except CalendarOverrideInvalid as invalid:
             path = invalid.path
-            years.append(CalendarCoverage(shown, False, (f"invalid {_shown(path)}",), path))
+            refused = CalendarSource(
+                path=path, problem_zh=invalid.message_zh, problem_en=invalid.message_en
+            )
+            years.append(
+                CalendarCoverage(shown, False, (f"invalid {_shown(path)}",), path, (refused,))
+            )
     until = date(year - 1, 12, 31) if year > today.year else None
     return CoverageStatus(today, until, year, tuple(years))
 

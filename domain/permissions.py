@@ -45,6 +45,7 @@ class Command(StrEnum):
     PUBLISH_AVAILABILITY = "publish_availability"
     VIEW_QUARANTINE = "view_quarantine"
     VIEW_OVERDUE_COUNTS = "view_overdue_counts"
+    VIEW_CALENDAR_COVERAGE = "view_calendar_coverage"
 
 
 W, H, D, A = Role.WINDOW_CLERK, Role.HANDLER, Role.DEPT_HEAD, Role.APPROVER
@@ -94,6 +95,10 @@ PERMISSIONS: dict[Command, frozenset[Role]] = {
     # Overdue items per agency (Art. 31 quantified management): for those who answer for
     # the agencies' handling — heads, leaders — and for the supervisors (Art. 33).
     Command.VIEW_OVERDUE_COUNTS: frozenset({D, A, Role.SUPERVISOR}),
+    # How far the working-day calendar reaches and from which source: platform configuration,
+    # the system administrator's to keep (RULES.md), read by every member of staff, since a
+    # deadline in a year not covered shows as unknown on everyone's desk. No business data.
+    Command.VIEW_CALENDAR_COVERAGE: frozenset(Role) - {Role.APPLICANT, SYSTEM},
 }
 
 # The commands of bookings (Art. 11-16), for tables that list the filing commands apart.

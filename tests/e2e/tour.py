@@ -266,5 +266,6 @@ CONSOLE: dict[str, Stop] = {
     "console-booking-replied": console("/console/bookings/{booking}", "handler", Role.HANDLER),
     "console-work-handler": console("/console", "handler", Role.HANDLER),
     "console-history": console("/console/cases/{certified}/history"),
+    "console-calendar": console("/console/calendar", "sysadmin", Role.SYSTEM_ADMIN),
 }
 EVERY_PAGE: dict[str, Stop] = {**PORTAL, **CONSOLE}

@@ -44,9 +44,8 @@ def both_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ins
         )
         built = Installation(
             internal, clock, platform, build_outbound(platform, internal),
-            build_public(public_settings),
+            build_public(public_settings, clock=clock),
         )  # fmt: skip
-    built.public.backend.clock = built.clock
     try:
         yield built
     finally:

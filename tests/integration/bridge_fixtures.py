@@ -68,7 +68,7 @@ def install(tmp_path: Path, **settings: Any) -> Installation:
         clock,
         platform,
         build_outbound(platform, internal),
-        build_public(embedded_public_settings(internal)),
+        build_public(embedded_public_settings(internal), clock=clock),
     )
 
 

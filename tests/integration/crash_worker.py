@@ -103,7 +103,7 @@ def run_outbound(settings: InternalSettings) -> None:
 
 
 def run_receiver(settings: InternalSettings) -> None:
-    public = build_public(embedded_public_settings(settings))
+    public = build_public(embedded_public_settings(settings), clock=fixed_clock)
     _signal_ready(settings.data_dir, "receiver")
     while True:
         if not public.receiver.receive():

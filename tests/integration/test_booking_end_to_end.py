@@ -89,8 +89,9 @@ def build_site(
     ensure = getattr(sink, "ensure_outbound", None)
     if callable(ensure):
         ensure()
-    public = build_public(embedded_public_settings(settings).model_copy(update=public_update))
-    public.backend.clock = clock
+    public = build_public(
+        embedded_public_settings(settings).model_copy(update=public_update), clock=clock
+    )
     importer = build_importer(platform, settings)
     site = Site(
         clock,

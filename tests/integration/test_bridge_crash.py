@@ -146,7 +146,7 @@ def prepare(workers: Workers) -> InternalSettings:
     ensure_bridge_keys(settings)
     platform = build_platform(settings, clock=fixed_clock)
     build_outbound(platform, settings)
-    build_public(embedded_public_settings(settings)).close()
+    build_public(embedded_public_settings(settings), clock=fixed_clock).close()
     platform.close()
     return settings
 
@@ -249,7 +249,7 @@ def test_killing_the_bridge_and_the_receiver_at_random_leaves_the_public_side_ex
         assert time.monotonic() - started < PATIENCE, f"kill phase stuck (seed {seed})"
 
     platform = build_platform(settings, clock=fixed_clock)
-    live = build_public(embedded_public_settings(settings))
+    live = build_public(embedded_public_settings(settings), clock=fixed_clock)
     replay = build_public(
         PublicSettings(
             data_dir=tmp_path / "replay",
@@ -258,7 +258,8 @@ def test_killing_the_bridge_and_the_receiver_at_random_leaves_the_public_side_ex
             ferry_dir=settings.ferry_outbox,
             verify_key_file=settings.verify_key_path,
             hash_algorithm=settings.hash_algorithm,
-        )
+        ),
+        clock=fixed_clock,
     )
     try:
         last_seq = wait_until_caught_up(workers, settings, platform, live)

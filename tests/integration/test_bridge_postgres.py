@@ -49,7 +49,7 @@ def installation(
         clock,
         platform,
         build_outbound(platform, internal),
-        build_public(public_settings),
+        build_public(public_settings, clock=clock),
     )
     try:
         yield built

@@ -150,7 +150,8 @@ def nats_installation(server: NatsServer, tmp_path: Path) -> tuple[Any, PublicSi
         nats_credentials=server.credentials["bridge"],
         nats_intake_credentials=server.credentials["intake"],
     )
-    platform = make_platform(settings, Clock())
+    clock = Clock()
+    platform = make_platform(settings, clock)
     ensure_bridge_keys(settings)
     public_settings = embedded_public_settings(settings).model_copy(
         update={
@@ -160,7 +161,7 @@ def nats_installation(server: NatsServer, tmp_path: Path) -> tuple[Any, PublicSi
             "intake_timeout_seconds": 1,
         }
     )
-    return (settings, platform), build_public(public_settings)
+    return (settings, platform), build_public(public_settings, clock=clock)
 
 
 def test_art14_a_booking_posted_on_the_portal_reaches_the_window_through_nats(

@@ -474,11 +474,12 @@ def test_a_filing_certified_inside_shows_up_outside_through_nats(
     server: NatsServer, tmp_path: Path
 ) -> None:
     settings = settings_for(tmp_path)
-    platform = make_platform(settings, Clock())
+    clock = Clock()
+    platform = make_platform(settings, clock)
     ensure_bridge_keys(settings)
     sink = server.sink()
     outbound = build_outbound(platform, settings, sink=sink)
-    public = build_public(embedded_public_settings(settings), source=server.source())
+    public = build_public(embedded_public_settings(settings), server.source(), clock)
 
     def cross() -> int:
         outbound.step()
