@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ from domain.services.filings import FilingService
 from projections.internal.notifications import Outbox
 from tests.booking_support import JINSHUI, booking_input, staff
 from tests.integration.api_fixtures import CJK
-from tests.support import Clock, filing_input, make_platform, settings_for
+from tests.support import TUESDAY_MORNING, Clock, filing_input, make_platform, settings_for
 
 STRONG = "Strong-Passw0rd!"
 
@@ -55,7 +56,8 @@ def embedded(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[None
 def firegov(
     data_dir: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
 ) -> Result:
-    """Run ``firegov <args>``; the logging it configures is undone afterwards, so later tests
+    """Run ``firegov <args>`` as of ``TUESDAY_MORNING`` (the platform it builds gets the test's
+    clock, never the machine's); the logging it configures is undone afterwards, so later tests
     never write to this run's (closed) captured stderr."""
     saved = structlog.get_config()
 
@@ -65,6 +67,9 @@ def firegov(
 
     with embedded(data_dir, env), pytest.MonkeyPatch.context() as patch:
         patch.setattr("deployment.cli.configure_logging", configure_uncached)
+        patch.setattr(
+            "deployment.cli.build_platform", partial(build_platform, clock=Clock(TUESDAY_MORNING))
+        )
         try:
             return CliRunner().invoke(cli.app, list(args), input=stdin)
         finally:
@@ -76,9 +81,9 @@ def opened(
     data_dir: Path, clock: Clock | None = None, env: dict[str, str] | None = None
 ) -> Iterator[Platform]:
     """The platform the command works on, opened by the test to look at the outcome (or, with
-    a clock, to make cases as of a known time)."""
+    a clock, to make cases as of a known time); as of ``TUESDAY_MORNING`` without one."""
     with embedded(data_dir, env):
-        platform = build_platform(load_internal_settings(), clock=clock)
+        platform = build_platform(load_internal_settings(), clock=clock or Clock(TUESDAY_MORNING))
     try:
         yield platform
     finally:
@@ -179,6 +184,8 @@ def test_demo_seed_prints_one_account_per_role_and_files_demo_filings(seeded: Se
     assert sorted(b["status"] for b in bookings) == ["assigned", "received", "received"]
     listed = sorted(receipt for receipt, _ in cases)
     assert listed == sorted(r["receipt_number"] for r in [*rows, *bookings])
+    # The command ran on the test's clock: its cases date from the days up to TUESDAY_MORNING.
+    assert {receipt[2:10] for receipt in listed} <= {f"202611{day}" for day in range(20, 25)}
     assert all(len(code) == 10 for _, code in cases)
     # Every document the cases name is a real PDF in the document store (the console opens it).
     kept = seeded.data_dir / "internal" / "documents"
@@ -385,7 +392,7 @@ def test_admin_bootstrap_creates_the_first_system_administrator_once(tmp_path: P
         assert usernames(platform) == ["sysadmin"]
         totp = pyotp.parse_uri(uri.group())  # the URI really enrols the second factor
         assert isinstance(totp, pyotp.TOTP)
-        code = totp.now()
+        code = totp.at(TUESDAY_MORNING)  # the moment the platform is opened at
         admin = platform.services.staff.authenticate("sysadmin", STRONG, code)
     assert admin.role is Role.SYSTEM_ADMIN
 
