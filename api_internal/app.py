@@ -19,6 +19,7 @@ from api_internal import (
 )
 from api_internal.deps import Backend
 from api_internal.middleware import RequestEnvelope
+from projections.internal.tracking import stops
 
 MAX_JSON_BODY = 1024 * 1024  # commands are small; documents arrive through their own route
 
@@ -67,10 +68,16 @@ def create_app(backend: Backend) -> FastAPI:
 
     @app.get("/health", tags=["运维 operations"], summary="存活检查")
     def health() -> dict[str, object]:
+        # A follower that found the log going back stops rather than skip (issue 16): named.
+        stopped = [
+            {"name": s.name, "position": s.position, "reason": s.reason}
+            for s in stops(backend.projector.store)
+        ]
         return {
-            "status": "ok",
+            "status": "follower_stopped" if stopped else "ok",
             "projection_position": backend.projector.position(),
             **calendar_health(backend),
+            "stopped_followers": stopped,
         }
 
     app.include_router(routes_auth.router)

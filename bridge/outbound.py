@@ -6,6 +6,9 @@ adds a checkpoint with the ledger's head.
 
 Producing and shipping are separate so that a crash between them loses nothing: the stored
 batch is shipped again, byte for byte, on the next round.
+
+Like every follower of the log, the bridge checks before each batch that the log still holds
+what it has passed (projections.log_guard) and stops instead of skipping an event.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from eventsourcing.persistence import Notification
 from bridge.allow_list import DECODED_TOPICS, TOPICS, RecentAggregates, Sources, at, translate
 from bridge.contract.envelope import GENESIS, Batch, Envelope, key_id
 from bridge.transports.base import BatchSink
+from projections.log_guard import LogGuard
 from projections.store import ViewStore
 
 log = structlog.get_logger()
@@ -83,6 +87,7 @@ class OutboundBridge:
         self.batch_size = batch_size
         self.checkpoints = checkpoints or Checkpoints()
         self.recent = recent
+        self.guard = LogGuard(NAME, app.recorder, store)
         with store.transaction() as tx:
             for statement in SCHEMA:
                 tx.execute(statement)
@@ -107,6 +112,7 @@ class OutboundBridge:
         """Turn the next notifications into one signed, stored batch; returns how many
         positions of the log it moved past (0: nothing new)."""
         state = self.state()
+        self.guard.check(state.position)  # LogWentBack: stopped, nothing is produced
         notifications, position = self._next(state)
         now = self.clock()
         seq, previous = state.last_seq, state.last_hash
@@ -141,6 +147,7 @@ class OutboundBridge:
             if envelopes
             else None
         )
+        witness = self.guard.witness_for(position, notifications)
         with self.store.transaction() as tx:
             moved = tx.execute(
                 "UPDATE bridge_outbound SET position = ?, last_seq = ?, last_hash = ?,"
@@ -153,6 +160,7 @@ class OutboundBridge:
             )  # fmt: skip
             if moved != 1:
                 return 0  # another bridge process produced this stretch
+            self.guard.record(tx, witness)
             if body is not None:
                 tx.execute(
                     "INSERT INTO bridge_batches VALUES (?, ?, ?, ?)",

@@ -16,6 +16,7 @@ from psycopg_pool import ConnectionPool
 
 from api_internal.deps import Backend
 from api_internal.sessions import SessionStore
+from deployment import event_store
 from deployment.keystore import (
     PostgresSubjectKeyStore,
     SqliteSubjectKeyStore,
@@ -45,6 +46,8 @@ def event_store_env(settings: InternalSettings) -> dict[str, str]:
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(settings.internal_dir / "events.sqlite"),
             "SQLITE_LOCK_TIMEOUT": "30",
+            # Ids never handed out twice, not even a deleted last row's (issue 16).
+            "APPLICATION_RECORDER_TOPIC": event_store.TOPIC,
         }
     url = urlparse(settings.internal_database_url)
     return {

@@ -7,7 +7,7 @@ import getpass
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Annotated, Any
 
 import structlog
@@ -24,6 +24,7 @@ from domain.actor import Actor, Role
 from domain.errors import DomainError
 from projections.internal.notifications import Outbox
 from projections.internal.tracking import RebuildableFollower
+from projections.log_guard import LogWentBack
 
 app = typer.Typer(
     help='firegov — 消防"互联网+"便民服务平台 / fire department public-service platform',
@@ -99,16 +100,24 @@ def _seed_and_print(built: Platform, settings: InternalSettings) -> None:
         typer.echo(f"    {c.receipt_number}  {c.query_code}")
 
 
+STOPPED_RECHECK_SECONDS = 10.0
+
+
 def follow(
     step: Callable[[], object], name: str, interval: float = 0.2
 ) -> Callable[[threading.Event], None]:
     """A loop that runs ``step`` until stopped, logging (not dying of) its failures, and
-    waiting ``interval`` seconds whenever a round moved nothing."""
+    waiting ``interval`` seconds whenever a round moved nothing. A follower that found the log
+    going back (projections.log_guard) has said so already: it is asked again now and then,
+    so it goes on by itself once the log is restored."""
 
     def loop(stop: threading.Event) -> None:
         while not stop.is_set():
             try:
                 moved = step()
+            except LogWentBack:
+                stop.wait(max(interval, STOPPED_RECHECK_SECONDS))
+                continue
             except Exception:
                 structlog.get_logger().exception("follower_failed", follower=name)
                 moved = False
@@ -210,7 +219,8 @@ def run() -> None:
         public = build_public(public_settings)
         importer = build_importer(built, settings)
         try:
-            outbound.step()
+            with suppress(LogWentBack):  # logged; `firegov status` and /health show it
+                outbound.step()
             while public.receiver.receive():
                 pass
             typer.echo(f"内网工作人员接口 Staff API:  http://{settings.host}:{settings.port}/docs")
@@ -455,6 +465,17 @@ def public_rebuild() -> None:
     with public_side() as public:
         last = public.receiver.rebuild()
         typer.echo(f"已重放至序号 Replayed up to seq {last}")
+
+
+@app.command()
+def status() -> None:
+    """运行状态：各跟随者的位置，及因事件日志回退而停止者 Where every follower of the log stands."""
+    from deployment.cli_status import report
+
+    with platform() as built:
+        healthy = report(built, typer.echo)
+    if not healthy:
+        raise typer.Exit(1)
 
 
 @audit_app.command("verify")

@@ -14,6 +14,10 @@ A follower that reads only a few exact topics asks for them alone, up to the new
 id it saw first (ids become visible in commit order), so that it moves past a stretch without
 any of its events and never reads it again.
 
+Before each move the follower checks that the log still holds what it has passed
+(projections.log_guard): ids are never reused, and one that finds otherwise stops and says so
+instead of skipping an event.
+
 A follower whose rows come from events alone is a ``RebuildableFollower``: ``rebuild`` drops its
 derived tables and replays from the start to the same rows. The ledger is not one: it is the
 tamper evidence of the log, and computing it again from the log as it is now would hide the
@@ -29,7 +33,10 @@ from typing import Any, ClassVar
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
+from projections.log_guard import LogGuard, stops
 from projections.store import Tx, ViewStore
+
+__all__ = ["RebuildableFollower", "TrackedFollower", "stops"]  # stops: for the staff API's health
 
 TRACKING = (
     "CREATE TABLE IF NOT EXISTS view_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
@@ -57,6 +64,7 @@ class TrackedFollower(ABC):
         if batch_size is not None:
             self.batch_size = batch_size
         self.ensure_schema()
+        self.guard = LogGuard(self.name, app.recorder, store)
 
     @abstractmethod
     def apply(self, tx: Tx, notifications: Sequence[Notification], start: int) -> None:
@@ -89,9 +97,11 @@ class TrackedFollower(ABC):
         limit = batch_size or self.batch_size
         while True:
             start = self.position()
+            self.guard.check(start)  # LogWentBack: stopped, nothing moves
             notifications, reached = self._next(start, limit)
             if reached == start:
                 return start
+            witness = self.guard.witness_for(reached, notifications)
             with self.store.transaction() as tx:
                 moved = tx.execute(
                     "UPDATE view_tracking SET position = ? WHERE name = ? AND position = ?",
@@ -100,6 +110,7 @@ class TrackedFollower(ABC):
                 if moved != 1:
                     continue  # another follower took this stretch: read the position again
                 self.apply(tx, notifications, start)
+                self.guard.record(tx, witness)
             if len(notifications) < limit:
                 return reached
 
@@ -136,4 +147,5 @@ class RebuildableFollower(TrackedFollower):
                 tx.execute(f"DROP TABLE IF EXISTS {table}")
             self._create_schema(tx)
             tx.execute("UPDATE view_tracking SET position = 0 WHERE name = ?", [self.name])
+            self.guard.forget(tx)  # a stop is over: the replay reads the log as it is now
         return self.catch_up()

@@ -34,9 +34,14 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     # The filing certificate as a PDF, drawn from plain facts: neutral too, so the staff API
     # (internal read model) and the public API (public register) draw the same document.
     "projections.certificate_pdf": frozenset(),
-    "projections.internal": frozenset({"domain", "projections.store"}),
+    # The check that a follower of the log never skips an event (issue 16): the internal read
+    # models, the ledger and the outbound bridge follow the log with it; only the store.
+    "projections.log_guard": frozenset({"projections.store"}),
+    "projections.internal": frozenset({"domain", "projections.store", "projections.log_guard"}),
     "projections.public": frozenset({"bridge.contract", "projections.store"}),
-    "bridge": frozenset({"bridge", "domain", "projections.store"}),  # outbound, intake import
+    "bridge": frozenset(  # outbound, intake import
+        {"bridge", "domain", "projections.store", "projections.log_guard"}
+    ),
     "bridge.contract": frozenset(),  # the versioned public schemas: nothing of the project
     # The public half of intake runs on the public side: never the domain.
     "bridge.intake.public": frozenset(
