@@ -12,6 +12,12 @@ a second case (the second command conflicts and is recorded as imported). Once t
 recorded the bundle is dropped from the inbox: its files are kept in the document store sealed
 under the submission's own key (domain.documents; a step's under its case's), and the personal
 data it held in the clear lives on only sealed in events and documents.
+
+An applicant's step on a case (documents after a supplement notice, an answer to an offered
+slot) acts under a system actor that names the step's own receipt number
+(``IntakeService.step_actor``), so its event carries it: delivered again after a crash between
+the command and its row, the step is recognised on the case as the same step, recorded as
+imported (tracking shows it taken in) and not run twice (issue 16).
 """
 
 from __future__ import annotations
@@ -167,9 +173,9 @@ class IntakeImporter:
             if record["format"] == BOOKING_FORMAT:
                 self._request_booking(receipt, record, materials)
             elif record["format"] == RESUBMISSION_FORMAT:
-                self._resubmit(record["submission"], materials)
+                self._resubmit(receipt, record["submission"], materials)
             elif record["format"] == ANSWER_FORMAT:
-                self._answer(record["submission"])
+                self._answer(receipt, record["submission"])
             else:
                 self._submit_filing(receipt, record, materials)
         except Quarantine:  # nothing of a refused submission stays behind
@@ -284,23 +290,26 @@ class IntakeImporter:
             )
         return case
 
-    def _resubmit(self, submission: dict[str, Any], materials: list[Material]) -> None:
+    def _resubmit(self, step: str, submission: dict[str, Any], materials: list[Material]) -> None:
         """The documents a supplement notice asked for; the others stay as they were."""
         filing = self._case(submission, self.filings.load)
+        actor = IntakeService.step_actor(filing.agency, step)
+        if self.intake.took_effect(filing.id, actor):
+            return  # delivered again after a crash before its row: the same step, done
         merged = {**filing.materials, **{m["item"]: m for m in materials}}
         try:
-            self.filings.resubmit(
-                Actor.system(filing.agency, "intake"), filing.receipt_number, list(merged.values())
-            )
+            self.filings.resubmit(actor, filing.receipt_number, list(merged.values()))
         except ConcurrentChange:
             raise  # staff acted on the case meanwhile: the step is tried again next round
         except DomainError as error:
             raise Quarantine(error.code, error.field, error.message_zh, error.message_en) from None
 
-    def _answer(self, submission: dict[str, Any]) -> None:
+    def _answer(self, step: str, submission: dict[str, Any]) -> None:
         """The applicant's answer to the offered slot (Art. 16)."""
         booking = self._case(submission, self.bookings.load)
-        actor, case = Actor.system(booking.agency, "intake"), booking.receipt_number
+        actor, case = IntakeService.step_actor(booking.agency, step), booking.receipt_number
+        if self.intake.took_effect(booking.id, actor):
+            return  # delivered again after a crash before its row: the same step, done
         try:
             if submission["answer"] == "accept":
                 self.bookings.accept_slot(actor, case)

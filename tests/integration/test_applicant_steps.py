@@ -220,3 +220,68 @@ def test_a_resubmission_is_refused_while_no_notice_waits_for_it(
     )
 
     assert (refused.status_code, refused.json()["code"]) == (409, "not_waiting_for_this_step")
+
+
+class Crash(BaseException):
+    """The importer's process dies between the step's command and its import record."""
+
+
+STEP_TOPICS = {
+    "accept": "firegov:Booking.SlotAccepted",
+    "another": "firegov:Booking.AnotherSlotRequested",
+    "cancel": "firegov:Booking.Cancelled",
+    "resubmission": "firegov:Filing.Resubmitted",
+}
+
+
+def step_sent(installation: Installation, client: TestClient, kind: str) -> tuple[str, str, str]:
+    """A step of ``kind`` submitted on the portal: the case, its code and the step's receipt."""
+    if kind == "resubmission":
+        receipt, code = installation.file(materials=INCOMPLETE)
+        installation.platform.services.filings.issue_supplement_notice(
+            CLERK, receipt, [{"item": "construction_permit", "problem": "missing", "reason": "缺"}]
+        )
+        installation.cross()
+        sent = client.post(
+            f"/api/v1/filings/{receipt}/resubmission",
+            files={"construction_permit": ("施工许可证.pdf", PDF, "application/pdf")},
+            headers={"X-Query-Code": code},
+        )
+    else:
+        _, receipt, code = offered(installation)
+        sent = answer(client, receipt, code, answer=kind, reason="开业推迟")
+    assert sent.status_code == 202, sent.text
+    return receipt, code, str(sent.json()["receipt_number"])
+
+
+@pytest.mark.parametrize("kind", list(STEP_TOPICS))
+def test_a_step_delivered_again_after_a_crash_is_recognised_as_the_same_step(
+    installation: Installation,
+    client: TestClient,
+    importer: IntakeImporter,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+) -> None:
+    receipt, code, step = step_sent(installation, client, kind)
+
+    def crash(*_: object) -> None:
+        raise Crash
+
+    monkeypatch.setattr(importer, "_record", crash)
+    with pytest.raises(Crash):  # the command ran; its import record was never written
+        importer.step()
+    assert importer.outcome(step) is None
+    restarted = build_importer(installation.platform, installation.settings)
+    assert restarted.step() == 1  # the bundle, still in the inbox, delivered again
+    installation.cross()
+
+    assert restarted.outcome(step) == "imported"
+    assert restarted.quarantined() == []
+    topics = [
+        n.topic
+        for n in installation.platform.app.recorder.select_notifications(start=1, limit=1000)
+    ]
+    assert topics.count(STEP_TOPICS[kind]) == 1  # nothing ran twice
+    assert not any(t.startswith("firegov:QuarantinedSubmission") for t in topics)
+    seen = tracked(client, receipt, code)["follow_ups"]
+    assert [(f["receipt_number"], f["status"]) for f in seen] == [(step, "processed")]
