@@ -16,9 +16,11 @@ from api_internal import (
     routes_filings,
     routes_intake,
     routes_notifications,
+    routes_security,
 )
 from api_internal.deps import Backend
 from api_internal.middleware import RequestEnvelope
+from projections.client_address import ClientAddress
 from projections.internal.tracking import stops
 
 MAX_JSON_BODY = 1024 * 1024  # commands are small; documents arrive through their own route
@@ -27,8 +29,7 @@ DESCRIPTION = """
 消防"互联网+"便民服务平台 —— 内网工作人员接口。
 
 * 登录后在 `Authorization: Bearer <token>` 头中携带会话令牌；会话无操作超时失效（时长见配置，
-  登录响应的 `idle_timeout_minutes`），且自登录起满最长时限（默认 12 小时，
-  `FIREGOV_SESSION_MAX_HOURS`）无论是否有操作均失效；登录多次失败后账号临时锁定（次数和时长见配置）。
+  登录响应的 `idle_timeout_minutes`）；登录多次失败后账号临时锁定（次数和时长见配置）。
 * 所有错误均为 problem details（`application/problem+json`）：`status`、稳定的 `code`、
   中文 `message_zh` 和英文 `message_en`；输入错误时 `field` 指出字段。
 * 400 格式错误；401 未登录/会话失效/口令错误/账号锁定；403 角色无权或超出管辖；404 不存在；
@@ -66,6 +67,8 @@ def create_app(backend: Backend) -> FastAPI:
         uploads=pages_uploads.UPLOADS,
         max_upload_body=pages_uploads.upload_body_limit(backend.max_upload_bytes),
     )
+    # Outermost: the client is settled before anything counts it (docs/security.md).
+    app.add_middleware(ClientAddress, trusted=backend.trusted_proxies)
 
     @app.get("/health", tags=["运维 operations"], summary="存活检查")
     def health() -> dict[str, object]:
@@ -89,5 +92,6 @@ def create_app(backend: Backend) -> FastAPI:
     app.include_router(routes_notifications.router)
     app.include_router(routes_intake.router)
     app.include_router(routes_calendar.router)
+    app.include_router(routes_security.router)
     pages.install(app)  # the staff console's pages and /static
     return app
