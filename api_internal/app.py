@@ -29,7 +29,8 @@ DESCRIPTION = """
 消防"互联网+"便民服务平台 —— 内网工作人员接口。
 
 * 登录后在 `Authorization: Bearer <token>` 头中携带会话令牌；会话无操作超时失效（时长见配置，
-  登录响应的 `idle_timeout_minutes`）；登录多次失败后账号临时锁定（次数和时长见配置）。
+  登录响应的 `idle_timeout_minutes`），且自登录起满最长时限（默认 12 小时，
+  `FIREGOV_SESSION_MAX_HOURS`）无论是否有操作均失效；登录多次失败后账号临时锁定（次数和时长见配置）。
 * 所有错误均为 problem details（`application/problem+json`）：`status`、稳定的 `code`、
   中文 `message_zh` 和英文 `message_en`；输入错误时 `field` 指出字段。
 * 400 格式错误；401 未登录/会话失效/口令错误/账号锁定；403 角色无权或超出管辖；404 不存在；

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api_internal import pages_cookies
 from api_internal.login_throttle import SourceThrottle
-from api_internal.sessions import SessionStore
+from api_internal.sessions import Ended, Session, SessionStore
 from domain.actor import Actor
 from domain.agencies import AgencyDirectory
 from domain.calendar import WorkingDayCalendar
@@ -96,13 +96,21 @@ def current_actor(
         token = pages_cookies.session_token(request)
     if token is None:
         raise AuthenticationFailed("请先登录", "log in first", code="not_authenticated")
-    actor = backend.sessions.touch(token, backend.clock())
-    if actor is None:
+    session = backend.sessions.resume(token, backend.clock())
+    if session is Ended.LIFETIME:
+        hours = backend.sessions.lifetime // timedelta(hours=1)
+        raise AuthenticationFailed(
+            f"会话已达最长时限（{hours} 小时），无论是否有操作均已结束，请重新登录",
+            f"the session reached its maximum lifetime ({hours} hours); log in again",
+            code="session_expired",
+        )
+    if not isinstance(session, Session):
         raise AuthenticationFailed(
             "会话已失效（超时或已退出），请重新登录",
             "the session has ended (idle timeout or logout); log in again",
             code="session_expired",
         )
+    actor = session.actor
     request.state.token = token
     request.state.actor_id = actor.actor_id
     return actor

@@ -47,6 +47,7 @@ from projections.client_address import client_key_of
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 MESSAGES = {
     "expired": "会话已结束（超时或已退出），请重新登录。",
+    "lifetime": "会话自登录起已满 {hours} 小时，按安全规定无论是否有操作均已结束，请重新登录。",
     "logged_out": "您已安全退出。",
     "totp_expired": "登录第二步已超时或已结束，请重新输入用户名和密码。",
 }
@@ -129,6 +130,8 @@ def login_page(request: Request, backend: BackendDep) -> Response:
     if token and backend.sessions.touch(token, backend.clock()) is not None:
         return see_other(safe_next(request.query_params.get("next")))
     message = MESSAGES.get(request.query_params.get("m", ""))
+    if message is not None:  # the lifetime's message names its hours
+        message = message.format(hours=int(backend.sessions.lifetime.total_seconds() // 3600))
     return _login_page(
         request,
         "login.html",

@@ -163,6 +163,10 @@ def readable_booking(backend: Backend, user: ConsoleUser, receipt: str) -> dict[
     authorize(user.actor, Command.VIEW_BOOKINGS, backend.agencies, row["agency"])
     row["contact_name"] = backend.sealer.open(row["contact_name"])
     row["contact_phone"] = backend.sealer.open(row["contact_phone"])
+    if row["outcome"] and "cancel_reason" in row["outcome"]:  # the applicant's, sealed
+        row["outcome"]["cancel_reason"] = backend.sealer.open_or_none(
+            row["outcome"]["cancel_reason"]
+        )
     return row
 
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Coroutine, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -31,7 +31,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from api_internal import pages_cookies as cookies
 from api_internal.deps import Backend, BackendDep
 from api_internal.problems import HTTP_MESSAGES, status_of
-from api_internal.sessions import TOUCH_GRANULARITY
+from api_internal.sessions import TOUCH_GRANULARITY, Ended, Session
 from domain.actor import ROLE_NAMES_ZH, Actor
 from domain.calendar import SHANGHAI, CoverageStatus
 from domain.errors import DomainError, InvalidInput, NotFound
@@ -106,11 +106,13 @@ SHOWN: ContextVar[Shown] = ContextVar("console_page", default=PLAIN)
 
 
 class LoginNeeded(Exception):
-    """No session, or it ended: the page sends the person to the login page."""
+    """No session, or it ended: the page sends the person to the login page, which says why
+    (``why``: a message of pages_auth, "expired" or "lifetime")."""
 
-    def __init__(self, ended: bool) -> None:
+    def __init__(self, ended: bool, why: str = "expired") -> None:
         super().__init__("login needed")
         self.ended = ended
+        self.why = why
 
 
 class CsrfRefused(Exception):
@@ -140,6 +142,7 @@ class ConsoleUser:
     session_ends: datetime  # at the earliest, if nothing more is done (the session slides)
     minutes_left: int
     idle_minutes: int
+    max_hours: int = 12  # the absolute lifetime: the session ends then whatever is done
     # Set while staff must be warned that the working-day calendar ends (issue 16): from
     # 1 November while next year is not covered; base.html shows it on every page.
     calendar_warning: CoverageStatus | None = None
@@ -149,13 +152,16 @@ def console_user(request: Request, backend: BackendDep) -> ConsoleUser:
     """The logged-in person, sliding the session's idle timeout (as a bearer token does)."""
     token = cookies.session_token(request)
     now = backend.clock()
-    actor = backend.sessions.touch(token, now) if token else None
-    if token is None or actor is None:
-        raise LoginNeeded(ended=token is not None)
+    session = backend.sessions.resume(token, now) if token else Ended.UNKNOWN
+    if token is None or not isinstance(session, Session):
+        why = "lifetime" if session is Ended.LIFETIME else "expired"
+        raise LoginNeeded(ended=token is not None, why=why)
+    actor = session.actor
     request.state.actor_id = actor.actor_id  # for the request's log line
     account = backend.services.staff.account(actor.actor_id)
-    # The session slides to the minute (api_internal.sessions): it lasts at least this long.
-    lasts = backend.sessions.idle - TOUCH_GRANULARITY
+    # The session slides to the minute (api_internal.sessions): it lasts at least this long,
+    # and never past its absolute end.
+    ends = min(now + backend.sessions.idle - TOUCH_GRANULARITY, session.ends_by)
     coverage = backend.calendar_watch.status()  # kept for the day: cheap on every page
     return ConsoleUser(
         actor=actor,
@@ -165,9 +171,10 @@ def console_user(request: Request, backend: BackendDep) -> ConsoleUser:
         username=account.username,
         role_zh=ROLE_NAMES_ZH[actor.role],
         agency_name=backend.agencies.get(actor.agency).name,
-        session_ends=(now + lasts).astimezone(SHANGHAI),
-        minutes_left=int(lasts.total_seconds() // 60),
+        session_ends=ends.astimezone(SHANGHAI),
+        minutes_left=int((ends - now).total_seconds() // 60),
         idle_minutes=backend.idle_timeout_minutes,
+        max_hours=backend.sessions.lifetime // timedelta(hours=1),
         calendar_warning=coverage if coverage.warn else None,
     )
 
@@ -224,13 +231,13 @@ def field_errors(error: DomainError, fields: Mapping[str, str], form_key: str) -
     return {key: error.message_zh}
 
 
-def login_redirect(request: Request, ended: bool) -> RedirectResponse:
+def login_redirect(request: Request, ended: bool, why: str = "expired") -> RedirectResponse:
     target = request.url.path
     if request.method == "GET" and request.url.query:
         target += f"?{request.url.query}"
     query = {"next": target} if request.method == "GET" else {}
     if ended:
-        query["m"] = "expired"
+        query["m"] = why
     return see_other("/console/login" + (f"?{urlencode(query)}" if query else ""))
 
 
@@ -257,7 +264,7 @@ class PageRoute(APIRoute):
             try:
                 response = await handler(request)
             except LoginNeeded as needed:
-                response = login_redirect(request, needed.ended)
+                response = login_redirect(request, needed.ended, needed.why)
             except CsrfRefused:
                 response = error_page(
                     403, "表单已失效或来源不明，未执行任何操作。请返回页面刷新后重试。"

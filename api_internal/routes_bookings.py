@@ -131,6 +131,10 @@ def booking_detail(
     authorize(actor, Command.VIEW_BOOKINGS, backend.agencies, row["agency"])
     row["contact_name"] = backend.sealer.open(row["contact_name"])
     row["contact_phone"] = backend.sealer.open(row["contact_phone"])
+    if row["outcome"] and "cancel_reason" in row["outcome"]:  # the applicant's, sealed
+        row["outcome"]["cancel_reason"] = backend.sealer.open_or_none(
+            row["outcome"]["cancel_reason"]
+        )
     row["history"] = backend.booking_queries.history(row["id"])
     response.headers["ETag"] = f'"{row["version"]}"'
     return row

@@ -1,6 +1,7 @@
-"""Staff sessions: opaque random tokens (256 bits), kept server-side, ended by logout or after
-the idle timeout (30 minutes by default). Only a hash of each token is stored, so reading the
-table does not give anyone a session.
+"""Staff sessions: opaque random tokens (256 bits), kept server-side, ended by logout, after
+the idle timeout (30 minutes by default), and after their absolute lifetime (12 hours by
+default) whatever the activity (MLPS 等保: a session does not live for ever by being used).
+Only a hash of each token is stored, so reading the table does not give anyone a session.
 
 Beside them, the login tickets of domain.services.staff_login ("password verified, code
 pending"): the same kind of token, hashed the same way, with the account, an expiry and the
@@ -12,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from domain.actor import Actor, Role
@@ -39,6 +42,21 @@ TICKETS_SCHEMA = """CREATE TABLE IF NOT EXISTS staff_login_tickets (
 
 
 TOUCH_GRANULARITY = timedelta(minutes=1)
+DEFAULT_LIFETIME = timedelta(hours=12)
+
+
+class Ended(StrEnum):
+    """Why a token no longer opens a session."""
+
+    UNKNOWN = "unknown"  # never opened, logged out, or ended before
+    IDLE = "idle"  # nothing done for longer than the idle timeout
+    LIFETIME = "lifetime"  # opened longer ago than the absolute lifetime
+
+
+@dataclass(frozen=True)
+class Session:
+    actor: Actor
+    ends_by: datetime  # its absolute end, however active it stays
 
 
 def _hash(token: str) -> str:
@@ -112,9 +130,12 @@ class LoginTicketStore:
 
 
 class SessionStore:
-    def __init__(self, store: ViewStore, idle: timedelta) -> None:
+    def __init__(
+        self, store: ViewStore, idle: timedelta, lifetime: timedelta = DEFAULT_LIFETIME
+    ) -> None:
         self.store = store
         self.idle = idle
+        self.lifetime = lifetime
         with store.transaction() as tx:
             tx.execute(SCHEMA)
         self.tickets = LoginTicketStore(store)
@@ -130,16 +151,23 @@ class SessionStore:
         return token
 
     def touch(self, token: str, now: datetime) -> Actor | None:
-        """The session's actor, sliding its idle timeout; None if unknown or idle too long."""
+        """The session's actor, sliding its idle timeout; None if it has ended."""
+        found = self.resume(token, now)
+        return found.actor if isinstance(found, Session) else None
+
+    def resume(self, token: str, now: datetime) -> Session | Ended:
+        """The session, its idle timeout slid; or why it has ended (and it is gone)."""
         key = _hash(token)
         with self.store.reading() as tx:
             row = tx.fetchone("SELECT * FROM staff_sessions WHERE token_hash = ?", [key])
         if row is None:
-            return None
+            return Ended.UNKNOWN
         idle_for = now - datetime.fromisoformat(row["last_seen"])
-        if idle_for > self.idle:
+        ends_by = datetime.fromisoformat(row["created_at"]) + self.lifetime
+        ended = Ended.IDLE if idle_for > self.idle else Ended.LIFETIME if now >= ends_by else None
+        if ended is not None:
             self.end(token)
-            return None
+            return ended
         # Sliding the timeout to the minute is enough, and spares a write per request.
         if idle_for >= TOUCH_GRANULARITY:
             with self.store.transaction() as tx:
@@ -148,7 +176,7 @@ class SessionStore:
                     " WHERE token_hash = ? AND last_seen = ?",
                     [now.isoformat(), key, row["last_seen"]],
                 )
-        return Actor(row["account_id"], Role(row["role"]), row["agency"])
+        return Session(Actor(row["account_id"], Role(row["role"]), row["agency"]), ends_by)
 
     def end(self, token: str) -> None:
         with self.store.transaction() as tx:

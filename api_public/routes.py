@@ -123,7 +123,8 @@ def track_case(
             )
         detailed = True
     if case["booking"] is not None:
-        return with_follow_ups(backend, booking_summary(case, detailed), detailed)
+        code = x_query_code if detailed else None
+        return with_follow_ups(backend, booking_summary(case, detailed), code)
     summary = {
         "receipt_number": case["receipt_number"],
         "case_type": "filing",
@@ -158,19 +159,21 @@ def track_case(
                 "referral",
             )
         }
-    return with_follow_ups(backend, summary, detailed)
+    return with_follow_ups(backend, summary, x_query_code if detailed else None)
 
 
 FOLLOW_UP_NAMES_ZH = {"resubmission": "网上补正材料", "answer": "网上答复检查时间"}
 
 
 def with_follow_ups(
-    backend: PublicBackend, summary: dict[str, Any], detailed: bool
+    backend: PublicBackend, summary: dict[str, Any], code: str | None
 ) -> dict[str, Any]:
-    """With the query code: the applicant's own steps on the case submitted online — refused
-    on import (with the reason), or waiting, or taken in (the case moved on after it)."""
-    if not detailed or backend.intake is None:
+    """With the query code (checked): the applicant's own steps on the case submitted online —
+    refused on import (with the reason), or waiting, or taken in (the case moved on after it) —
+    each with what they typed for themselves, opened with their code (docs/personal-data.md)."""
+    if code is None or backend.intake is None:
         return summary
+    own = backend.intake.own_texts(summary["receipt_number"], code)
     steps = []
     for step in backend.intake.follow_ups(summary["receipt_number"]):
         refused = backend.queries.quarantine(step["receipt_number"])
@@ -190,8 +193,22 @@ def with_follow_ups(
                 "message_zh": refused["reason_zh"],
                 "message_en": refused["reason_en"],
             }
+        typed = own.get(step["receipt_number"], {})
+        if typed.get("answer"):
+            entry["answer"] = typed["answer"]
+        if typed.get("reason"):
+            entry["applicant_reason"] = typed["reason"]
         steps.append(entry)
-    return {**summary, "follow_ups": steps}
+    return {**summary, **own_cancel_reason(summary, steps), "follow_ups": steps}
+
+
+def own_cancel_reason(summary: dict[str, Any], steps: list[dict[str, Any]]) -> dict[str, Any]:
+    """A booking cancelled online: the reason the applicant gave, from their own step (the
+    reason never crosses the bridge: it is theirs, kept inside sealed)."""
+    if summary.get("case_type") != "booking" or summary.get("status") != "cancelled":
+        return {}
+    given = [s for s in steps if s.get("answer") == "cancel" and s["status"] == "processed"]
+    return {"cancel_reason": given[-1].get("applicant_reason") if given else None}
 
 
 def pending_summary(

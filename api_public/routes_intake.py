@@ -224,7 +224,12 @@ class AnswerCreate(BaseModel):
     answer: Literal["accept", "another", "cancel"] = Field(
         description="accept 接受该时段 / another 另选时段 / cancel 取消预约"
     )
-    reason: str | None = Field(default=None, max_length=500, description="取消的理由（可省略）")
+    reason: str | None = Field(
+        default=None,
+        max_length=500,
+        description="取消的理由（可省略；仅随 cancel 记录）。只在内网保存，公开端仅以查询码派生的"
+        "密钥加密保存，凭查询码查询进度时显示给申请人本人，从不公开",
+    )
 
 
 @router.post(
@@ -247,6 +252,6 @@ async def answer_booking(
     intake = intake_of(request, backend)
     case, seen = own_case(request, backend, receipt_number, x_query_code, "slot_offered")
     fields: dict[str, str] = {"case": case, "answer": body.answer, "query_code": x_query_code}
-    if body.reason:
+    if body.reason and body.answer == "cancel":  # as the portal's form: a reason to cancel
         fields["reason"] = body.reason
     return await hand_over(intake, ANSWER_FORMAT, orjson.dumps(fields), [], idempotency_key, seen)

@@ -5,8 +5,10 @@ publishes.
 Never crossing: the contact person and means (sealed; the bridge holds no key to open them),
 the staff (a head's assignment crosses as "assigned" and when, never who), the certificate's
 uploaded scan and the signed commitment (documents stay inside), lateness flags (they judge the
-staff, and the deadlines that cross let anyone judge for themselves). Free text — refusal and
-cancellation reasons, findings, the department, what the applicant typed — is masked.
+staff, and the deadlines that cross let anyone judge for themselves), and what the applicant
+typed for themselves (the reason they cancel: sealed for them inside, shown back to them on
+tracking from the public side's own sealed copy). Staff's free text — refusal reasons,
+findings, the department — is masked.
 
 Deadlines the applicant should see are computed here from the event times, as the staff
 console does (domain.booking_deadlines): the window's forwarding deadline on receipt, the
@@ -207,15 +209,13 @@ def another_slot_requested(
 
 
 def cancelled(event: Booking.Cancelled, sources: Sources) -> list[PublicEvent]:
+    """That and when, never why: the reason is the applicant's own (sealed inside; shown back
+    to them on tracking from their own step, docs/personal-data.md)."""
     booking = _booking(event, sources)
     return [
         (
-            "booking.cancelled.v1",
-            {
-                "receipt_number": booking.receipt_number,
-                "cancelled_at": at(event.timestamp),
-                "reason": mask(event.reason),
-            },
+            "booking.cancelled.v2",
+            {"receipt_number": booking.receipt_number, "cancelled_at": at(event.timestamp)},
         )
     ]
 

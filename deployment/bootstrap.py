@@ -172,7 +172,11 @@ def build_platform(
         ledger=Ledger(app, views, str(settings.hash_algorithm)),
         queries=FilingQueries(views, calendar),
         booking_queries=BookingQueries(views, calendar),
-        sessions=SessionStore(sessions_store, timedelta(minutes=settings.session_idle_minutes)),
+        sessions=SessionStore(
+            sessions_store,
+            timedelta(minutes=settings.session_idle_minutes),
+            timedelta(hours=settings.session_max_hours),
+        ),
         sealer=sealer,
         calendar=calendar,
         agencies=agencies,

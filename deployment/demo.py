@@ -17,6 +17,7 @@ from pathlib import Path
 from deployment.bootstrap import Platform
 from domain.actor import Actor, Role
 from domain.calendar import SHANGHAI
+from domain.documents import DocumentStore
 from domain.filing import CHECKLISTS, FilingKind, Material
 from domain.identifiers import credit_code_check_char
 from domain.query_code import hash_query_code, new_query_code
@@ -125,12 +126,13 @@ def seed(platform: Platform) -> tuple[list[DemoAccount], list[DemoCase]]:
         moment = now - timedelta(days=days_ago, hours=2)
         backdated = Services(dataclasses.replace(services.context, clock=_backdated(moment)))
         code = new_query_code()
+        subject = platform.sealer.new_subject()  # the submission's: its documents are sealed
         receipt = backdated.filings.submit(
             actor, kind=str(kind), organisation_name=f"郑州示范置业有限公司第{index + 1}分公司",
             credit_code=credit_code(project), project_name=project, project_address=address,
             district=district, contact_name="张伟", contact_phone=f"1380371{index:04d}",
-            materials=stored_materials(platform, kind, project, missing),
-            query_code_hash=hash_query_code(code),
+            materials=stored_materials(platform, kind, project, missing, subject),
+            query_code_hash=hash_query_code(code), contact_subject=subject,
         )  # fmt: skip
         cases.append(DemoCase(receipt, code))
     cases += seed_bookings(platform, clerk)
@@ -155,6 +157,8 @@ def seed_bookings(platform: Platform, clerk: Actor) -> list[DemoCase]:
     cases = []
     for index, (project, route, stage) in enumerate(BOOKINGS):
         code = new_query_code()
+        subject = platform.sealer.new_subject()
+        scan = f"{project}：消防安全检查申请受理凭证"
         receipt = bookings.request(
             clerk, kind="pre_opening", route=route, district="金水区",
             organisation_name=f"郑州示范商业管理有限公司第{index + 1}分公司",
@@ -163,8 +167,8 @@ def seed_bookings(platform: Platform, clerk: Actor) -> list[DemoCase]:
             contact_name="王芳", contact_phone=f"1390371{index:04d}",
             basis_kind="inspection_receipt",
             basis_number=f"郑金消检受字〔2026〕第{index + 41:04d}号",
-            basis_document=stored_document(platform, f"{project}：消防安全检查申请受理凭证")[0],
-            query_code_hash=hash_query_code(code),
+            basis_document=stored_document(platform, scan, subject)[0],
+            query_code_hash=hash_query_code(code), contact_subject=subject,
         )  # fmt: skip
         if stage == "assigned":
             bookings.forward(clerk, receipt, "防火监督科")
@@ -174,14 +178,15 @@ def seed_bookings(platform: Platform, clerk: Actor) -> list[DemoCase]:
 
 
 def stored_materials(
-    platform: Platform, kind: FilingKind, project: str, leave_out: tuple[str, ...]
+    platform: Platform, kind: FilingKind, project: str, leave_out: tuple[str, ...], subject: str
 ) -> list[Material]:
-    """The kind's checklist but ``leave_out``, each a small PDF kept in the document store."""
+    """The kind's checklist but ``leave_out``, each a small PDF kept in the document store
+    sealed under the submission's ``subject``."""
     found = []
     for item, (name, _) in CHECKLISTS[kind].items():
         if item in leave_out:
             continue
-        reference, size = stored_document(platform, f"{project}：{name}")
+        reference, size = stored_document(platform, f"{project}：{name}", subject)
         found.append(
             Material(
                 item=item,
@@ -194,9 +199,10 @@ def stored_materials(
     return found
 
 
-def stored_document(platform: Platform, title: str) -> tuple[str, int]:
-    """A one-page PDF saying it is demo material, kept by its SHA-256 in the document store
-    (as the importer keeps an applicant's upload); its reference and size."""
+def stored_document(platform: Platform, title: str, subject: str) -> tuple[str, int]:
+    """A one-page PDF saying it is demo material, kept in the document store sealed under the
+    submission's ``subject`` (as the importer keeps an applicant's upload); its reference and
+    size."""
     from io import BytesIO
 
     from reportlab.pdfbase import pdfmetrics
@@ -214,11 +220,10 @@ def stored_document(platform: Platform, title: str) -> tuple[str, int]:
     page.showPage()
     page.save()
     data = buffer.getvalue()
-    digest = hashlib.sha256(data).hexdigest()
-    folder = platform.settings.documents_dir
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / digest).write_bytes(data)
-    return f"sha256:{digest}", len(data)
+    reference, _ = DocumentStore(platform.settings.documents_dir, platform.sealer).keep(
+        data, subject
+    )
+    return reference, len(data)
 
 
 def _backdated(moment: datetime) -> Callable[[], datetime]:

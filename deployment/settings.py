@@ -120,6 +120,13 @@ class InternalSettings(BaseSettings):
     session_idle_minutes: int = Field(
         default=30, ge=1, description="Staff sessions end after this many idle minutes."
     )
+    session_max_hours: int = Field(
+        default=12,
+        ge=1,
+        le=24,
+        description="Staff sessions end this many hours after login, however active (MLPS); "
+        "both console cookies and API bearer tokens.",
+    )
     login_max_failures: int = Field(
         default=5,
         ge=1,

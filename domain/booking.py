@@ -32,6 +32,7 @@ from domain.booking_rules import (
 )
 from domain.errors import IllegalTransition, InvalidInput
 from domain.events import StaffCreated, StaffEvent
+from domain.sealing import is_sealed
 from domain.text import required_text
 
 
@@ -258,7 +259,8 @@ class Booking(BookingGuards, Aggregate):
             aggregate.reply_from = self.timestamp
             aggregate.slot = None
 
-    def cancel(self, reason: str, **by: Any) -> None:
+    def cancel(self, sealed_reason: str, **by: Any) -> None:
+        """``sealed_reason``: the applicant's reason, sealed for the contact ("" if none)."""
         self.check_status(*CANCELLABLE, action_zh="取消", action="cancel")
         self.check_permit_not_issued("取消", "cancelled")
         if self.status is BookingStatus.SCHEDULED and self.slot_begins() <= by["timestamp"]:
@@ -267,12 +269,13 @@ class Booking(BookingGuards, Aggregate):
                 "the inspection's half day has begun",
                 code="inspection_begun",
             )
-        reason = required_text(reason, "reason", "取消理由", 500) if reason.strip() else ""
-        self.trigger_event(self.Cancelled, reason=reason, **by)
+        if sealed_reason and not is_sealed(sealed_reason):
+            raise ValueError("a cancellation reason is the applicant's: sealed, never plain")
+        self.trigger_event(self.Cancelled, reason=sealed_reason, **by)
 
     class Cancelled(StaffEvent):
         TOPIC = "firegov:Booking.Cancelled"
-        reason: str
+        reason: str  # sealed for the contact; plain in events recorded before issue 16
 
         def apply(self, aggregate: Booking) -> None:
             aggregate.status = BookingStatus.CANCELLED

@@ -155,11 +155,14 @@ PUBLIC_EVENTS: dict[str, dict[str, str]] = {
         "requested_at": "str",
         "reply_deadline": "str?",
     },
+    # v1 carried the (masked) reason; since issue 16 the reason, the applicant's own, never
+    # crosses. v1 stays for the batches already sent; its reason is not kept on arrival.
     "booking.cancelled.v1": {
         "receipt_number": "str",
         "cancelled_at": "str",
         "reason": "str",
     },
+    "booking.cancelled.v2": {"receipt_number": "str", "cancelled_at": "str"},
     "booking.inspection_result_recorded.v1": {
         "receipt_number": "str",
         "recorded_at": "str",

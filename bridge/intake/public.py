@@ -8,12 +8,18 @@ the personal data typed in: only the receipt number, the kind, when, and the que
 Idempotency keys: the first answer holds the query code, which the public side must not keep
 in the clear, so the answer is stored encrypted with a key derived from the idempotency key
 and found by a hash of it; only someone who sends the key again can read it back.
+
+What an applicant types for themselves on a step (the reason they cancel) goes inside in the
+bundle and is kept here only sealed under a key derived from their query code
+(bridge.contract.applicant_text), so tracking shows it back to them and to no one else; the
+idempotency fingerprint holds it only keyed by the idempotency key.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +30,12 @@ import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from bridge.contract.applicant_text import (
+    OWN_TEXT,
+    has_own_text,
+    open_own_text,
+    seal_own_text,
+)
 from bridge.contract.intake import (
     ANSWER_FORMAT,
     BASIS_DOCUMENT,
@@ -61,6 +73,9 @@ SCHEMA = (
         receipt_number TEXT PRIMARY KEY, case_receipt TEXT NOT NULL, kind TEXT NOT NULL,
         submitted_at TEXT NOT NULL, steps_seen INTEGER NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS public_follow_ups_case ON public_follow_ups (case_receipt)",
+    # The applicant's own words on a step, sealed under their query code (never in the clear).
+    """CREATE TABLE IF NOT EXISTS public_own_texts (
+        receipt_number TEXT PRIMARY KEY, case_receipt TEXT NOT NULL, sealed TEXT NOT NULL)""",
 )
 # The kind a step is listed under (a new case's kind is its own field).
 STEP_KINDS = {RESUBMISSION_FORMAT: "resubmission", ANSWER_FORMAT: "answer"}
@@ -219,10 +234,16 @@ class PublicIntake:
         IntakeUnavailable neither (the transport did not take it). ``steps_seen``: for a step
         on a case, how many steps its tracking shows now."""
         fields, documents = self.check(record_format, submission, uploads)
-        # Never the query code in a fast hash: the fingerprint is kept in the clear.
-        printed = {k: v for k, v in fields.items() if k != "query_code"}
+        # Never the query code in a fast hash, nor the applicant's own words: the fingerprint
+        # is kept in the clear. Their words count only keyed by the idempotency key.
+        printed = {k: v for k, v in fields.items() if k != "query_code" and k not in OWN_TEXT}
+        own = [fields.get(name) for name in OWN_TEXT]
+        keyed = hmac.new((idempotency_key or "").encode(), orjson.dumps(own), "sha256")
         fingerprint = hashlib.sha256(
-            orjson.dumps([record_format, printed, documents], option=orjson.OPT_SORT_KEYS)
+            orjson.dumps(
+                [record_format, printed, documents, keyed.hexdigest()],
+                option=orjson.OPT_SORT_KEYS,
+            )
         ).hexdigest()
         if idempotency_key is not None:
             earlier = self._claim(idempotency_key, fingerprint)
@@ -325,12 +346,20 @@ class PublicIntake:
                     " submitted_at, steps_seen) VALUES (?, ?, ?, ?, ?)",
                     [receipt, fields["case"], kind, now.isoformat(), steps_seen],
                 )
+            if record_format in STEP_KINDS and has_own_text(fields):
+                own = {k: v for k, v in fields.items() if k in (*OWN_TEXT, "answer")}
+                tx.execute(
+                    "INSERT INTO public_own_texts (receipt_number, case_receipt, sealed)"
+                    " VALUES (?, ?, ?)",
+                    [receipt, fields["case"], seal_own_text(code, fields["case"], receipt, own)],
+                )
         try:
             self.drop.put(receipt, pack(record, [u.data for u in uploads]))
         except Exception as error:
             with self.store.transaction() as tx:
                 tx.execute("DELETE FROM public_pending WHERE receipt_number = ?", [receipt])
                 tx.execute("DELETE FROM public_follow_ups WHERE receipt_number = ?", [receipt])
+                tx.execute("DELETE FROM public_own_texts WHERE receipt_number = ?", [receipt])
             raise IntakeUnavailable(str(error)) from error
         if record_format in STEP_KINDS:  # tracked on the case, with the code the applicant has
             return {
@@ -354,6 +383,22 @@ class PublicIntake:
                 " WHERE case_receipt = ? ORDER BY submitted_at, receipt_number",
                 [case_receipt],
             )
+
+    def own_texts(self, case_receipt: str, query_code: str) -> dict[str, dict[str, Any]]:
+        """What the applicant typed for themselves on each step of ``case_receipt`` (by the
+        step's receipt number), opened with the query code they gave (checked already)."""
+        with self.store.reading() as tx:
+            rows = tx.fetchall(
+                "SELECT receipt_number, sealed FROM public_own_texts WHERE case_receipt = ?",
+                [case_receipt],
+            )
+        opened = {
+            row["receipt_number"]: open_own_text(
+                query_code, case_receipt, row["receipt_number"], row["sealed"]
+            )
+            for row in rows
+        }
+        return {step: text for step, text in opened.items() if text is not None}
 
     def pending(self, receipt_number: str) -> dict[str, Any] | None:
         with self.store.reading() as tx:

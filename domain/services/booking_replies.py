@@ -3,6 +3,10 @@
 A reply that offers a slot books a place in the agency's half day (domain.inspection_slot) in
 the same transaction as the reply; asking for another slot or cancelling releases the place
 the same way. A conflict with another booking of the same half day is retried.
+
+The reason for a cancellation is the applicant's own, typed by them online or told to the
+window: it is sealed under the booking's contact (DESIGN.md decision 8), so staff read it and
+erasing the contact erases it, and it never crosses to the public side (docs/personal-data.md).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from domain.errors import NotFound
 from domain.inspection_slot import InspectionSlot
 from domain.permissions import Command
 from domain.services.booking_base import BookingServiceBase, parse_day
+from domain.text import required_text
 
 ATTEMPTS = 5
 
@@ -123,11 +128,13 @@ class BookingReplies(BookingServiceBase):
     ) -> None:
         """Cancel before the inspection; a place held by an offered or accepted slot is freed."""
 
+        reason = required_text(reason, "reason", "取消理由", 500) if reason.strip() else ""
+
         def attempt() -> None:
             booking = self._act(actor, Command.CANCEL_BOOKING, receipt_number, expected_version)
             held = booking.slot
             stamp = self.ctx.stamp(actor)
-            booking.cancel(reason, **stamp)
+            booking.cancel(self._sealed(booking.contact_subject, reason), **stamp)
             if held is None:
                 self.ctx.save(booking)
                 return
@@ -136,6 +143,13 @@ class BookingReplies(BookingServiceBase):
             self.ctx.save(booking, slot)
 
         retrying(ATTEMPTS, attempt)
+
+    def _sealed(self, subject: str, text: str) -> str:
+        """``text`` sealed for the booking's contact; nothing once they were erased (their
+        words are not taken again for a person whose data is gone)."""
+        if not text or self.ctx.sealer.is_erased(subject):
+            return ""
+        return self.ctx.sealer.seal(subject, text)
 
     def record_result(
         self,

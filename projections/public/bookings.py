@@ -170,13 +170,15 @@ def another_slot_requested(tx: Tx, seq: int, p: dict[str, Any]) -> None:
 
 
 def cancelled(tx: Tx, seq: int, p: dict[str, Any]) -> None:
+    """v1's reason is not kept (a replay of batches sent before issue 16 included): the
+    reason is the applicant's own, shown to them from their sealed step (api_public.routes)."""
     receipt, at = p["receipt_number"], p["cancelled_at"]
     update_case(tx, seq, receipt, at, status="cancelled")
     _booking(
         tx, receipt, forwarding_deadline=None, reply_deadline=None, inspection_deadline=None,
-        slot_day=None, slot_half=None, slot_accepted_at=None, cancel_reason=p["reason"],
+        slot_day=None, slot_half=None, slot_accepted_at=None, cancel_reason=None,
     )  # fmt: skip
-    add_step(tx, seq, receipt, "cancelled", at, {"reason": p["reason"]})
+    add_step(tx, seq, receipt, "cancelled", at, {})
 
 
 def result_recorded(tx: Tx, seq: int, p: dict[str, Any]) -> None:
@@ -215,6 +217,7 @@ APPLY: dict[str, Callable[[Tx, int, dict[str, Any]], None]] = {
     "booking.slot_accepted.v1": slot_accepted,
     "booking.another_slot_requested.v1": another_slot_requested,
     "booking.cancelled.v1": cancelled,
+    "booking.cancelled.v2": cancelled,
     "booking.inspection_result_recorded.v1": result_recorded,
     "booking.availability.v1": availability,
 }

@@ -28,6 +28,7 @@ from deployment.logging import configure_logging
 from deployment.notify import OutgoingMessage, build_notifier
 from deployment.settings import InternalSettings, PublicSettings, load_internal_settings
 from domain.actor import SECOND_FACTOR_ROLES, Actor, Role
+from domain.documents import DocumentStore
 from domain.query_code import hash_query_code
 from domain.sealing import ERASED
 from domain.services.filings import FilingService
@@ -172,12 +173,17 @@ def test_demo_seed_prints_one_account_per_role_and_files_demo_filings(seeded: Se
         rows = platform.queries.rows()
         bookings = platform.booking_queries.rows()
         documents = [
-            m["document"] for r in rows for m in platform.services.filings.load(
-                r["receipt_number"]).materials.values()
+            (m["document"], r["contact_subject"]) for r in rows
+            for m in platform.services.filings.load(r["receipt_number"]).materials.values()
         ]  # fmt: skip
         documents += [
-            platform.services.bookings.load(b["receipt_number"]).basis["document"] for b in bookings
-        ]
+            (platform.services.bookings.load(b["receipt_number"]).basis["document"],
+             b["contact_subject"])
+            for b in bookings
+        ]  # fmt: skip
+        # Sealed under each case's own key, as an applicant's upload is.
+        store = DocumentStore(platform.settings.documents_dir, platform.sealer)
+        contents = [store.read(reference, [subject]) for reference, subject in documents]
     assert len(rows) == 4
     assert {row["agency"] for row in rows} == {"zz-jinshui", "zz-erqi"}
     # A booking for the window, one for the handler to answer, one to permit on the spot.
@@ -188,9 +194,7 @@ def test_demo_seed_prints_one_account_per_role_and_files_demo_filings(seeded: Se
     assert {receipt[2:10] for receipt in listed} <= {f"202611{day}" for day in range(20, 25)}
     assert all(len(code) == 10 for _, code in cases)
     # Every document the cases name is a real PDF in the document store (the console opens it).
-    kept = seeded.data_dir / "internal" / "documents"
-    for reference in documents:
-        assert (kept / reference.removeprefix("sha256:")).read_bytes().startswith(b"%PDF-")
+    assert all(content is not None and content.startswith(b"%PDF-") for content in contents)
     credentials = (seeded.data_dir / "demo-credentials.txt").stat()
     assert credentials.st_mode & 0o077 == 0  # readable by the operator only
 

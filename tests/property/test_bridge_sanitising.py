@@ -243,7 +243,7 @@ def test_booking_events_cross_without_the_contact_the_staff_or_any_planted_numbe
         "booking.received.v1", "booking.rejected.v1", "booking.forwarded.v1",
         "booking.permit_issued.v1", "booking.handlers_assigned.v1", "booking.slot_offered.v1",
         "booking.inspection_refused.v1", "booking.another_slot_requested.v1",
-        "booking.cancelled.v1", "booking.slot_accepted.v1",
+        "booking.cancelled.v2", "booking.slot_accepted.v1",
         "booking.inspection_result_recorded.v1",
     }  # fmt: skip
     for event_type, payload in crossed:
