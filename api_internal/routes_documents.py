@@ -36,6 +36,7 @@ router = APIRouter(prefix="/api/v1/documents", tags=["材料文件 documents"])
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 DOCUMENT_CSP = "sandbox; default-src 'none'; img-src 'self'; frame-ancestors 'none'"
 SHOWN_INLINE = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+SERVED = (*SHOWN_INLINE, "application/ofd", "application/octet-stream")  # what sniff() says
 PARTS = {COMMITMENT: "-告知承诺书", BASIS: "-预约依据"}  # in a download's name
 PROBLEM: dict[str, Any] = {"application/problem+json": {}}
 
@@ -96,7 +97,7 @@ def document_response(backend: Backend, actor: Actor, sha256hex: str) -> Respons
     "（`document_erased`）。无权查看返回 403；不存在或尚未送达内网文档库返回 404。",
     response_class=Response,
     responses={
-        200: {"content": {"application/pdf": {}, "image/*": {}}, "description": "文件内容"},
+        200: {"content": {kind: {} for kind in SERVED}, "description": "文件内容（按类型判断）"},
         401: {"content": PROBLEM, "description": "未登录"},
         403: {"content": PROBLEM, "description": "无权查看"},
         404: {"content": PROBLEM, "description": "没有该文件"},
