@@ -16,9 +16,11 @@ from api_internal import (
     routes_filings,
     routes_intake,
     routes_notifications,
+    routes_security,
 )
 from api_internal.deps import Backend
 from api_internal.middleware import RequestEnvelope
+from projections.client_address import ClientAddress
 from projections.internal.tracking import stops
 
 MAX_JSON_BODY = 1024 * 1024  # commands are small; documents arrive through their own route
@@ -66,6 +68,8 @@ def create_app(backend: Backend) -> FastAPI:
         uploads=pages_uploads.UPLOADS,
         max_upload_body=pages_uploads.upload_body_limit(backend.max_upload_bytes),
     )
+    # Outermost: the client is settled before anything counts it (docs/security.md).
+    app.add_middleware(ClientAddress, trusted=backend.trusted_proxies)
 
     @app.get("/health", tags=["运维 operations"], summary="存活检查")
     def health() -> dict[str, object]:
@@ -89,5 +93,6 @@ def create_app(backend: Backend) -> FastAPI:
     app.include_router(routes_notifications.router)
     app.include_router(routes_intake.router)
     app.include_router(routes_calendar.router)
+    app.include_router(routes_security.router)
     pages.install(app)  # the staff console's pages and /static
     return app

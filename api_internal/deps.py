@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api_internal import pages_cookies
+from api_internal.login_throttle import SourceThrottle
 from api_internal.sessions import Ended, Session, SessionStore
 from domain.actor import Actor
 from domain.agencies import AgencyDirectory
@@ -22,7 +23,9 @@ from domain.errors import AuthenticationFailed
 from domain.sealing import Sealer
 from domain.services import Services
 from domain.services.availability import AvailabilityService
+from projections.client_address import TrustedProxies
 from projections.internal.booking_queries import BookingQueries
+from projections.internal.login_attempts import LoginAttempts
 from projections.internal.projector import InternalProjector
 from projections.internal.quarantine import QuarantineQueries
 from projections.internal.queries import FilingQueries
@@ -40,6 +43,10 @@ class Backend:
     calendar: WorkingDayCalendar
     clock: Callable[[], datetime]
     idle_timeout_minutes: int
+    # Failed logins: per source across accounts (the 429 throttle), and per account and
+    # source as the events record them (the security administrator's view).
+    login_throttle: SourceThrottle
+    login_attempts: LoginAttempts
     # Where the public portal is reached: the QR code on certificates staff download.
     public_base_url: str = "http://127.0.0.1:8000"
     # The console's document view and reply form (api_internal.pages_*): where imported
@@ -49,6 +56,8 @@ class Backend:
     # The largest file the console keeps (the signed commitment of a permit on the spot),
     # the same bound the importer puts on the applicants' files.
     max_upload_bytes: int = 20 * 1024 * 1024
+    # Who may say, in X-Forwarded-For, for whom a request comes (FIREGOV_TRUSTED_PROXIES).
+    trusted_proxies: TrustedProxies = field(default_factory=TrustedProxies)
     # Over the same read-model store as the filings; derived here so the composition root
     # has nothing more to wire.
     quarantine_queries: QuarantineQueries = field(init=False)

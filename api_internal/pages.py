@@ -11,6 +11,8 @@ own services and read models, mounted on the internal app next to the JSON API.
 - ``/console/cases/{receipt}/history``, ``/console/documents/{sha256hex}``: api_internal.pages_cases
 - ``/console/calendar`` how far the working-day calendar reaches, and how to load a year:
   api_internal.pages_calendar (the banner of every page while next year is missing: base.html)
+- ``/console/security/login-attempts`` the failed logins, for the security administrator:
+  api_internal.pages_security
 - ``/static/...``: the console's own CSS and its one small script (no CDN)
 
 Shared machinery (templates, headers, sessions, CSRF, error pages) is api_internal.pages_web;
@@ -29,11 +31,20 @@ from api_internal import (
     pages_calendar,
     pages_cases,
     pages_filings,
+    pages_security,
     pages_work,
 )
 from api_internal.pages_web import STATIC_DIR, PageRoute, error_page
 
-PAGES = (pages_auth, pages_work, pages_filings, pages_bookings, pages_cases, pages_calendar)
+PAGES = (
+    pages_auth,
+    pages_work,
+    pages_filings,
+    pages_bookings,
+    pages_cases,
+    pages_calendar,
+    pages_security,
+)
 
 # Last: any other /console path is a page "not found", in Chinese, never a JSON problem.
 fallback = APIRouter(route_class=PageRoute, include_in_schema=False)

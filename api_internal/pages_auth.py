@@ -9,7 +9,8 @@ act in. Between the two pages the browser holds only a login ticket (domain.serv
 staff_login: random, stored hashed beside the sessions, five minutes, one login, five codes at
 most, every wrong code counted towards the lockout like a wrong password) in an HttpOnly,
 SameSite=Strict cookie, ``__Host-`` under TLS. Both login forms carry a double-submit CSRF
-token (there is no session yet to bind one to).
+token (there is no session yet to bind one to). Failures are counted per account and source,
+and a source failing across accounts is throttled (429, the page says when to try again).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from starlette.responses import Response
 
 from api_internal import pages_cookies as cookies
 from api_internal.deps import Backend, BackendDep
+from api_internal.login_throttle import LoginThrottled
 from api_internal.pages_web import (
     CsrfRefused,
     FormDep,
@@ -40,6 +42,7 @@ from domain.actor import ROLE_NAMES_ZH, Actor
 from domain.calendar import SHANGHAI
 from domain.errors import AuthenticationFailed, DomainError, InvalidInput
 from domain.services.staff_login import CODE_ATTEMPTS_PER_TICKET, TICKET_LIFETIME, PendingLogin
+from projections.client_address import client_key_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 MESSAGES = {
@@ -96,6 +99,15 @@ def _refusal(error: DomainError) -> str:
     return error.message_zh
 
 
+def _throttled(request: Request, error: LoginThrottled, **context: object) -> Response:
+    """The password page again, 429, saying when this address may try again."""
+    minutes = -(-error.retry_after // 60)
+    message = f"{error.message_zh}（约 {minutes} 分钟后可再试）"
+    response = _login_page(request, "login.html", 429, {"form": message}, **context)
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
 def _logged_in(request: Request, backend: Backend, actor: Actor, next_url: str) -> Response:
     response = see_other(safe_next(next_url))
     cookies.put(request, response, cookies.SESSION, backend.sessions.open(actor, backend.clock()))
@@ -143,7 +155,11 @@ def login(request: Request, form: LoginForm, backend: BackendDep) -> Response:
     if errors or not cookies.session_allowed(request):
         return _login_page(request, "login.html", 422, errors, username=username, next=next_url)
     try:
-        started = start_login(backend, username, password, None, choose_role=True)
+        started = start_login(
+            backend, client_key_of(request), username, password, None, choose_role=True
+        )
+    except LoginThrottled as error:
+        return _throttled(request, error, username=username, next=next_url)
     except AuthenticationFailed as error:
         field = "form" if error.code == "account_locked" else "password"
         return _login_page(
@@ -228,7 +244,11 @@ def second_step(request: Request, form: LoginForm, backend: BackendDep) -> Respo
         errors = {"one_time_code": "请输入动态口令"}
         return _second_page(request, pending, next_url, 422, errors, role)
     try:
-        actor = finish_login(backend, ticket, code or None, role)
+        actor = finish_login(backend, client_key_of(request), ticket, code or None, role)
+    except LoginThrottled as error:
+        response = _throttled(request, error, username=pending.username, next=next_url)
+        cookies.drop(request, response, cookies.PENDING)
+        return response
     except InvalidInput as error:  # a role the account does not hold
         field = error.field if error.field in {"role", "one_time_code"} else "form"
         return _second_page(request, pending, next_url, 422, {field: error.message_zh}, role)

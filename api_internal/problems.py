@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api_internal.login_throttle import LoginThrottled
 from domain.errors import (
     AuthenticationFailed,
     ConcurrentChange,
@@ -100,6 +101,14 @@ def install(app: FastAPI) -> None:
         return problem(
             status_of(error), error.code, error.message_zh, error.message_en, headers,
             field=error.field, **error.details,
+        )  # fmt: skip
+
+    @app.exception_handler(LoginThrottled)
+    async def throttled(request: Request, error: LoginThrottled) -> JSONResponse:
+        wait = str(error.retry_after)
+        return problem(
+            429, error.code, error.message_zh, error.message_en, {"Retry-After": wait},
+            retry_after=error.retry_after,
         )  # fmt: skip
 
     @app.exception_handler(RequestValidationError)

@@ -5,6 +5,11 @@ or two: the password first, answered for an account with a second factor by 401
 ``second_factor_required`` with a login ticket, then the ticket with the code
 (domain.services.staff_login). The console's login pages use the same functions, so both
 answer alike in time and in what they count.
+
+Every step names its source, the client key of the request (projections.client_address):
+the account counts failures and locks per source (domain.staff), and a source with too many
+failed logins across accounts is refused with 429 before its password is looked at
+(api_internal.login_throttle; docs/security.md "Login lockout").
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from api_internal.deps import Backend, BackendDep, StaffDep
+from api_internal.login_throttle import LoginThrottled
 from api_internal.schemas import ActorPublic, LoginPublic, LoginRequest, Strict
 from domain.actor import Actor
 from domain.calendar import SHANGHAI
@@ -27,6 +33,7 @@ from domain.services.staff_login import (
     PendingLogin,
     second_factor_required,
 )
+from projections.client_address import client_key_of
 
 router = APIRouter(prefix="/api/v1/auth", tags=["登录 auth"])
 # Every failed login takes at least this long, counted from the start of the login: an
@@ -34,15 +41,24 @@ router = APIRouter(prefix="/api/v1/auth", tags=["登录 auth"])
 # time, so the answer's speed tells nobody which usernames exist. Successful logins are not
 # padded: by then the caller knows the password anyway.
 FAILED_LOGIN_FLOOR_SECONDS = 0.25
+# The refusals a source's throttle counts: a wrong password, code or unknown username, and a
+# try at an account locked for the source. Not a missing code or an ended ticket.
+COUNTED_FAILURES = frozenset({"authentication_failed", "account_locked"})
 T = TypeVar("T")
 
 
-def padded(operation: Callable[[], T]) -> T:
-    """``operation``, with every refusal padded to FAILED_LOGIN_FLOOR_SECONDS."""
+def padded(backend: Backend, source: str, operation: Callable[[], T]) -> T:
+    """``operation`` from ``source``, unless the source is throttled (429); every refusal
+    is counted for the source and padded to FAILED_LOGIN_FLOOR_SECONDS."""
     started = time.perf_counter()
+    wait = backend.login_throttle.wait(source, backend.clock())
+    if wait:
+        raise LoginThrottled(wait)
     try:
         return operation()
-    except AuthenticationFailed:
+    except AuthenticationFailed as refused:
+        if refused.code in COUNTED_FAILURES:
+            backend.login_throttle.failed(source, backend.clock())
         # Called from sync routes, which run in the thread pool: sleeping holds no event loop.
         time.sleep(max(0.0, FAILED_LOGIN_FLOOR_SECONDS - (time.perf_counter() - started)))
         raise
@@ -50,6 +66,7 @@ def padded(operation: Callable[[], T]) -> T:
 
 def authenticate(
     backend: Backend,
+    source: str,
     username: str,
     password: str,
     one_time_code: str | None,
@@ -57,14 +74,23 @@ def authenticate(
 ) -> Actor:
     """The whole login in one call (password, code and role together)."""
     staff = backend.services.staff.login
-    return padded(lambda: staff.authenticate(username, password, one_time_code, role))
+    return padded(
+        backend,
+        source,
+        lambda: staff.authenticate(username, password, one_time_code, role, source=source),
+    )
 
 
 def _start(
-    backend: Backend, username: str, password: str, role: str | None, choose_role: bool
+    backend: Backend,
+    source: str,
+    username: str,
+    password: str,
+    role: str | None,
+    choose_role: bool,
 ) -> Actor | PendingLogin:
     login = backend.services.staff.login
-    checked = login.check_password(username, password, role)
+    checked = login.check_password(username, password, role, source=source)
     choosing = choose_role and role is None and len(checked.roles) > 1
     if checked.needs_second_factor or choosing:
         return login.hold(checked, backend.sessions.tickets)
@@ -72,20 +98,33 @@ def _start(
 
 
 def start_login(
-    backend: Backend, username: str, password: str, role: str | None, choose_role: bool
+    backend: Backend,
+    source: str,
+    username: str,
+    password: str,
+    role: str | None,
+    choose_role: bool,
 ) -> Actor | PendingLogin:
     """Step one: the password. The login is complete at once unless the account needs its
     one-time code, or ``choose_role`` asks the holder of several roles to choose one (the
     console does; the JSON API takes the role in the request); then a ticket for step two."""
-    return padded(lambda: _start(backend, username, password, role, choose_role))
+    return padded(
+        backend, source, lambda: _start(backend, source, username, password, role, choose_role)
+    )
 
 
 def finish_login(
-    backend: Backend, ticket: str, one_time_code: str | None, role: str | None
+    backend: Backend, source: str, ticket: str, one_time_code: str | None, role: str | None
 ) -> Actor:
-    """Step two: the ticket, with the one-time code (if the account has one) and the role."""
+    """Step two: the ticket, with the one-time code (if the account has one) and the role;
+    a wrong code counts for the source that typed it."""
     login = backend.services.staff.login
-    return padded(lambda: login.finish(ticket, one_time_code, role, backend.sessions.tickets))
+    tickets = backend.sessions.tickets
+    return padded(
+        backend,
+        source,
+        lambda: login.finish(ticket, one_time_code, role, tickets, source=source),
+    )
 
 
 def actor_public(backend: BackendDep, actor: Actor) -> ActorPublic:
@@ -131,13 +170,18 @@ class LoginTicketRequest(Strict):
 
 
 LIFETIME_MINUTES = int(TICKET_LIFETIME.total_seconds() // 60)
+THROTTLED = (
+    "同一地址（IPv4 地址或 IPv6 /64）在一段时间内对任意账号登录失败次数过多（`login_throttled`，"
+    "带 `Retry-After` 头和 `retry_after` 秒数）：到时之前该地址的登录一律拒绝，不核对密码"
+)
 
 
 @router.post(
     "/login",
     summary="登录",
     description=(
-        "用户名和密码登录。规则：连续多次失败后账号临时锁定（次数和时长见配置）；"
+        "用户名和密码登录。规则：同一地址对同一账号连续多次失败后，该账号对该地址临时锁定"
+        "（次数和时长见配置；从其他地址仍可登录）；同一地址对各账号失败过多则该地址暂被拒绝（429）；"
         "系统管理员、安全管理员、审计管理员和审批领导须提交动态口令（TOTP）：可与密码一并提交，"
         "也可分两步——只提交用户名和密码时，密码正确则返回 401 `second_factor_required`，"
         f"其中带登录票据 `ticket`（{LIFETIME_MINUTES} 分钟内有效、只能用一次、"
@@ -157,15 +201,19 @@ LIFETIME_MINUTES = int(TICKET_LIFETIME.total_seconds() // 60)
             ),
         },
         422: {"description": "账号没有所选角色（`role_not_held`，field 为 role）"},
+        429: {"description": THROTTLED},
     },
 )
-def login(body: LoginRequest, backend: BackendDep) -> LoginPublic:
+def login(body: LoginRequest, request: Request, backend: BackendDep) -> LoginPublic:
+    source = client_key_of(request)
     if body.one_time_code:
-        actor = authenticate(backend, body.username, body.password, body.one_time_code, body.role)
+        actor = authenticate(
+            backend, source, body.username, body.password, body.one_time_code, body.role
+        )
         return _logged_in(backend, actor)
 
     def step() -> Actor:
-        started = _start(backend, body.username, body.password, body.role, False)
+        started = _start(backend, source, body.username, body.password, body.role, False)
         if isinstance(started, Actor):
             return started
         raise second_factor_required(
@@ -174,7 +222,7 @@ def login(body: LoginRequest, backend: BackendDep) -> LoginPublic:
             roles=[str(r) for r in started.roles],
         )
 
-    return _logged_in(backend, padded(step))
+    return _logged_in(backend, padded(backend, source, step))
 
 
 @router.post(
@@ -199,10 +247,12 @@ def login(body: LoginRequest, backend: BackendDep) -> LoginPublic:
                 "缺少动态口令（`one_time_code_required`）；账号没有所选角色（`role_not_held`）"
             )
         },
+        429: {"description": THROTTLED},
     },
 )
-def login_totp(body: LoginTicketRequest, backend: BackendDep) -> LoginPublic:
-    actor = finish_login(backend, body.ticket, body.one_time_code, body.role)
+def login_totp(body: LoginTicketRequest, request: Request, backend: BackendDep) -> LoginPublic:
+    source = client_key_of(request)
+    actor = finish_login(backend, source, body.ticket, body.one_time_code, body.role)
     return _logged_in(backend, actor)
 
 

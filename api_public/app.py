@@ -9,6 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api_public import problems, routes, routes_availability, routes_certificate, routes_intake
 from api_public.pages import install_pages
 from api_public.routes import PublicBackend
+from projections.client_address import ClientAddress
 
 DESCRIPTION = """
 消防"互联网+"便民服务平台 —— 互联网公众接口（只读）。
@@ -94,6 +95,8 @@ def create_public_app(backend: PublicBackend) -> FastAPI:
     largest = backend.intake.max_submission_bytes if backend.intake else 0
     app.add_middleware(BodyLimit, max_body=largest + routes_intake.MULTIPART_OVERHEAD)
     app.add_middleware(SecurityHeaders)
+    # Outermost: the client is settled before anything counts it (docs/security.md).
+    app.add_middleware(ClientAddress, trusted=backend.trusted_proxies)
 
     @app.get("/health", tags=["运行 operations"], summary="存活检查")
     def health() -> dict[str, str]:

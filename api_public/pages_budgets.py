@@ -6,7 +6,6 @@ pages that apply them are in pages_limits."""
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -37,13 +36,7 @@ class DraftsFull(Exception):
     """All drafts together hold as many bytes as the installation allows: nothing was kept."""
 
 
-def client_key(address: str) -> str:
-    """Whom a budget or a rate counts: a hash of the client address (the address itself is
-    not stored), an IPv6 address by its /64 network, which one subscriber usually holds whole."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        ip = None
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
-        address = str(ipaddress.ip_network(f"{ip}/64", strict=False).network_address)
-    return hashlib.sha256(b"firegov-portal-client:" + address.encode()).hexdigest()[:32]
+def held_by(client: str) -> str:
+    """Whom a budget counts, as stored: a hash of the client key (projections.client_address:
+    an IPv4 address, an IPv6 address's /64), so that the address itself is not stored."""
+    return hashlib.sha256(b"firegov-portal-client:" + client.encode()).hexdigest()[:32]

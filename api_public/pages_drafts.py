@@ -32,14 +32,14 @@ import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from api_public.pages_budgets import DraftLimits, DraftsFull, Overflow, client_key
+from api_public.pages_budgets import DraftLimits, DraftsFull, Overflow, held_by
 from projections.store import Tx, ViewStore
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS portal_drafts (
         id_hash TEXT PRIMARY KEY, purpose TEXT NOT NULL, sealed TEXT NOT NULL,
         expires_at BIGINT NOT NULL)""",
-    # size: the file's own bytes; client: client_key() of the address that uploaded it.
+    # size: the file's own bytes; client: held_by() of the client key that uploaded it.
     """CREATE TABLE IF NOT EXISTS portal_draft_files (
         id_hash TEXT NOT NULL, item TEXT NOT NULL, sealed TEXT NOT NULL,
         size BIGINT NOT NULL, client TEXT NOT NULL, PRIMARY KEY (id_hash, item))""",
@@ -193,10 +193,11 @@ class PortalDrafts:
         """Keep ``files`` (checklist item -> content) with the draft, each replacing the file
         kept for its item, in order and each only if it fits: the draft's files together
         within ``per_draft`` (what one submission may carry), and the files held for the
-        ``client`` address within its budget. The ones refused are returned and not kept.
-        DraftsFull, with nothing kept, when a file would take all drafts over their budget."""
+        ``client`` key (projections.client_address) within its budget. The ones refused are
+        returned and not kept. DraftsFull, with nothing kept, when a file would take all
+        drafts over their budget."""
         sealed = {i: _seal(handle, f"file:{i}:{handle.id_hash}", c) for i, c in files.items()}
-        who, now = client_key(client), self._now()
+        who, now = held_by(client), self._now()
         refused: dict[str, Overflow] = {}
         with self.store.transaction() as tx:
             if self.store.dialect == "postgres":

@@ -20,8 +20,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 
-from api_public.pages_budgets import client_key
-from api_public.pages_render import backend_of, client_of, render
+from api_public.pages_render import backend_of, render
+from projections.client_address import client_key_of
 
 # A person who starts a form or uploads again gets the rest of the minute to wait.
 STARTED_TOO_OFTEN = (
@@ -73,7 +73,7 @@ def same_site_forms(request: Request) -> None:
 def too_often(request: Request) -> int:
     """0 when this address may start a draft or upload into one now (and it is counted),
     else the seconds to wait."""
-    wait = backend_of(request).drafts.steps.take(client_key(client_of(request)))
+    wait = backend_of(request).drafts.steps.take(client_key_of(request))
     return max(1, round(wait)) if wait else 0
 
 

@@ -154,7 +154,3 @@ def safe_back(value: str | None) -> str:
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
         return "/"
     return value[:500]
-
-
-def client_of(request: Request) -> str:
-    return request.client.host if request.client else "unknown"

@@ -25,7 +25,6 @@ from api_public.pages_render import (
     SHANGHAI,
     backend_of,
     clear_handle,
-    client_of,
     drafts_of,
     handle_of,
     redirect,
@@ -35,6 +34,7 @@ from api_public.pages_render import (
 from api_public.routes import rate_limited
 from bridge.contract.intake import IntakeInvalid, check_document
 from bridge.intake.public import IdempotencyConflict, IntakeUnavailable, Upload
+from projections.client_address import client_key_of
 
 router = APIRouter(dependencies=[Depends(rate_limited)], include_in_schema=False)
 DRAFT_TTL = 2 * 3600  # a form left for two hours starts again
@@ -149,7 +149,7 @@ async def keep_uploads(
         over = await run_in_threadpool(
             drafts_of(request).put_files,
             handle,
-            client_of(request),
+            client_key_of(request),
             {c.item: c.content for c in chosen},
             per_draft,
             backend.drafts,
@@ -212,7 +212,7 @@ async def submit(
     intake = backend.intake
     if intake is None:
         return Refused("form", "本站暂不接收网上申报，请到受理窗口办理", 404)
-    if backend.submissions is not None and backend.submissions.take(client_of(request)):
+    if backend.submissions is not None and backend.submissions.take(client_key_of(request)):
         return Refused("form", "提交过于频繁，请一分钟后再提交（已填写的内容仍保留）", 429)
     try:
         return await run_in_threadpool(

@@ -19,6 +19,7 @@ from api_public.problems import PublicProblem
 from api_public.ratelimit import RateLimiter
 from bridge.contract.query_code import verify_query_code
 from bridge.intake.public import PublicIntake
+from projections.client_address import TrustedProxies, client_key_of
 from projections.public.queries import PublicQueries
 from projections.public.views import STATUS_NAMES_ZH, STEP_NAMES_ZH
 
@@ -29,10 +30,11 @@ LIST_CACHE = "public, max-age=60"
 @dataclass
 class PublicBackend:
     queries: PublicQueries
-    requests: RateLimiter  # every request, per client address
-    code_attempts: RateLimiter  # query-code checks, per client address
+    # The limits count client keys (projections.client_address: IPv4 address, IPv6 /64).
+    requests: RateLimiter  # every request, per client
+    code_attempts: RateLimiter  # query-code checks, per client
     intake: PublicIntake | None = None  # None: this installation takes no submissions
-    submissions: RateLimiter | None = None  # submissions, per client address
+    submissions: RateLimiter | None = None  # submissions, per client
     # What time it is: which days with room are already past.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     # Where the portal is reached from the internet: certificates' QR codes point there.
@@ -44,6 +46,8 @@ class PublicBackend:
     # What the portal's unfinished drafts may hold at once, and how often one address may
     # start one or upload into one (api_public/pages_limits.py).
     drafts: DraftLimits = field(default_factory=DraftLimits)
+    # Who may say, in X-Forwarded-For, for whom a request comes (FIREGOV_PUBLIC_TRUSTED_PROXIES).
+    trusted_proxies: TrustedProxies = field(default_factory=TrustedProxies)
 
 
 def backend(request: Request) -> PublicBackend:
@@ -52,10 +56,6 @@ def backend(request: Request) -> PublicBackend:
 
 
 BackendDep = Annotated[PublicBackend, Depends(backend)]
-
-
-def client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def limited(limiter: RateLimiter, who: str) -> None:
@@ -71,7 +71,7 @@ def limited(limiter: RateLimiter, who: str) -> None:
 
 
 def rate_limited(request: Request, backend: BackendDep) -> None:
-    limited(backend.requests, client(request))
+    limited(backend.requests, client_key_of(request))
 
 
 router.dependencies.append(Depends(rate_limited))
@@ -95,7 +95,7 @@ def track_case(
     response.headers["Cache-Control"] = "no-store"
     case = backend.queries.case(receipt_number.strip().upper()[:32])
     if x_query_code is not None:
-        limited(backend.code_attempts, client(request))
+        limited(backend.code_attempts, client_key_of(request))
     if case is None:
         pending = (
             backend.intake.pending(receipt_number.strip().upper()[:32]) if backend.intake else None

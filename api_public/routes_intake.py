@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api_public.problems import PublicProblem
-from api_public.routes import BackendDep, PublicBackend, client, limited, rate_limited
+from api_public.routes import BackendDep, PublicBackend, limited, rate_limited
 from bridge.contract.intake import (
     ANSWER_FORMAT,
     BOOKING_FORMAT,
@@ -26,6 +26,7 @@ from bridge.contract.intake import (
 )
 from bridge.contract.query_code import verify_query_code
 from bridge.intake.public import IdempotencyConflict, IntakeUnavailable, PublicIntake, Upload
+from projections.client_address import client_key_of
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(rate_limited)])
 MULTIPART_OVERHEAD = 1024 * 1024
@@ -83,7 +84,7 @@ def intake_of(request: Request, backend: PublicBackend) -> PublicIntake:
             404, "not_found", "本站不接收网上申报", "this site takes no submissions"
         )
     if backend.submissions is not None:
-        limited(backend.submissions, client(request))
+        limited(backend.submissions, client_key_of(request))
     return backend.intake
 
 
@@ -170,7 +171,7 @@ def own_case(
     """The case's receipt number and how many steps its tracking shows, once the query code
     matches it (counted against the query-code limit) and the case waits for this step; the
     internal side checks both again."""
-    limited(backend.code_attempts, client(request))
+    limited(backend.code_attempts, client_key_of(request))
     receipt = receipt_number.strip().upper()[:32]
     case = backend.queries.case(receipt)
     if case is None:

@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlparse
 from psycopg_pool import ConnectionPool
 
 from api_internal.deps import Backend
+from api_internal.login_throttle import SourceThrottle
 from api_internal.sessions import SessionStore
 from deployment import event_store
 from deployment.keystore import (
@@ -30,8 +31,10 @@ from domain.calendar import WorkingDayCalendar
 from domain.sealing import Sealer
 from domain.services import Services
 from domain.services.availability import AvailabilityService
+from projections.client_address import TrustedProxies
 from projections.internal.booking_queries import BookingQueries
 from projections.internal.ledger import Ledger
+from projections.internal.login_attempts import LoginAttempts
 from projections.internal.projector import InternalProjector
 from projections.internal.queries import FilingQueries
 from projections.internal.slot_counts import SlotCounts
@@ -80,6 +83,7 @@ class Platform:
     closers: list[Callable[[], None]]
     availability: AvailabilityService  # publishes the days with room (a loop of `run`)
     slot_counts: SlotCounts  # the places booked per half day, which availability reads
+    login_attempts: LoginAttempts  # failed logins per account and source (security admin)
 
     def staff_backend(self) -> Backend:
         """What the staff API needs of this platform."""
@@ -94,10 +98,17 @@ class Platform:
             calendar=self.calendar,
             clock=self.services.context.clock,
             idle_timeout_minutes=self.settings.session_idle_minutes,
+            login_throttle=SourceThrottle(
+                self.sessions.store,
+                self.settings.login_source_max_failures,
+                timedelta(minutes=self.settings.login_source_window_minutes),
+            ),
+            login_attempts=self.login_attempts,
             public_base_url=self.settings.public_base_url,
             documents=self.settings.documents_dir,
             availability=self.availability,
             max_upload_bytes=self.settings.intake_max_file_bytes,
+            trusted_proxies=TrustedProxies.parse(self.settings.trusted_proxies),
         )
 
     def publish_availability(self) -> list[str]:
@@ -178,4 +189,5 @@ def build_platform(
             days=settings.availability_days,
         ),
         slot_counts=slot_counts,
+        login_attempts=LoginAttempts(app, views),
     )

@@ -135,13 +135,14 @@ def serve_all(
 
     import uvicorn
 
+    from deployment.serving import server_config
+
     stop = threading.Event()
     threads = [threading.Thread(target=loop, args=(stop,), daemon=True) for loop in loops]
     for thread in threads:
         thread.start()
     running = [
-        uvicorn.Server(uvicorn.Config(asgi, host=host, port=port, log_config=None))
-        for asgi, host, port in servers
+        uvicorn.Server(server_config(asgi, host=host, port=port)) for asgi, host, port in servers
     ]
 
     async def main() -> None:
@@ -329,6 +330,7 @@ def rebuildable(built: Platform) -> list[tuple[str, RebuildableFollower]]:
     return [
         ("员工端视图 staff views", built.projector),
         ("预约名额计数 slot counts", built.slot_counts),
+        ("登录失败记录 login attempts", built.login_attempts),
         ("通知发件箱 notification outbox", Outbox(built.app, built.views)),
     ]
 

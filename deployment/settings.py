@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from projections.client_address import TrustedProxies
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -42,6 +44,18 @@ def http_base_url(value: str) -> str:
         )
     return value.strip().rstrip("/")
 
+
+def trusted_proxy_list(value: str) -> str:
+    """A list of addresses and CIDR networks, written back the way it is read."""
+    return str(TrustedProxies.parse(value))
+
+
+TRUSTED_PROXIES_HELP = (
+    "Reverse proxies (addresses or CIDR networks, comma-separated) whose X-Forwarded-For and "
+    "X-Forwarded-Proto are believed. The client is then the right-most address of "
+    "X-Forwarded-For that is not itself a trusted proxy; from any other peer the headers are "
+    "ignored. Empty: none trusted, the peer is the client (docs/security.md)."
+)
 
 PUBLIC_BASE_URL_HELP = (
     "Address of the public portal as the internet reaches it (scheme, host, port, optional "
@@ -114,11 +128,29 @@ class InternalSettings(BaseSettings):
         "both console cookies and API bearer tokens.",
     )
     login_max_failures: int = Field(
-        default=5, ge=1, description="Failed logins in a row that lock an account."
+        default=5,
+        ge=1,
+        description="Failed logins of one account in a row from one client address (an IPv6 "
+        "address by its /64) that lock the account for that address; from other addresses it "
+        "can still log in.",
     )
     lockout_minutes: int = Field(
-        default=30, ge=1, description="How long a locked account stays locked."
+        default=30, ge=1, description="How long an account stays locked for that address."
     )
+    login_source_max_failures: int = Field(
+        default=20,
+        ge=1,
+        description="Failed logins from one client address, whatever the accounts, within "
+        "login_source_window_minutes after which that address is refused (429 with "
+        "Retry-After) until it falls below again.",
+    )
+    login_source_window_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=1440,
+        description="The window in which login_source_max_failures are counted.",
+    )
+    trusted_proxies: str = Field(default="", description=TRUSTED_PROXIES_HELP)
     totp_issuer: str = Field(
         default="firegov", description="Issuer name shown in authenticator apps."
     )
@@ -236,6 +268,7 @@ class InternalSettings(BaseSettings):
     )
 
     _public_base_url = field_validator("public_base_url")(http_base_url)
+    _trusted_proxies = field_validator("trusted_proxies")(trusted_proxy_list)
 
     @field_validator("master_key")
     @classmethod
@@ -336,6 +369,9 @@ class PublicSettings(BaseSettings):
     query_code_attempts_per_minute: int = Field(
         default=10, ge=1, description="Query-code checks per minute per client address."
     )
+    # FIREGOV_PUBLIC_TRUSTED_PROXIES: the proxies in front of the portal, not the console's.
+    trusted_proxies: str = Field(default="", description=TRUSTED_PROXIES_HELP)
+    _trusted_proxies = field_validator("trusted_proxies")(trusted_proxy_list)
     nats_url: str = Field(
         default="nats://127.0.0.1:4222", description="NATS server of the public account."
     )

@@ -26,6 +26,7 @@ from deployment.bootstrap import Platform
 from deployment.portal import build_catalogue, build_operator
 from deployment.settings import InternalSettings, PublicSettings, Transport
 from domain.documents import DocumentStore
+from projections.client_address import TrustedProxies
 from projections.public.queries import PublicQueries
 from projections.store import PostgresViewStore, SqliteViewStore, ViewStore
 
@@ -156,6 +157,7 @@ def build_public(
             settings.draft_bytes_total,
             RateLimiter(settings.draft_steps_per_minute),
         ),
+        trusted_proxies=TrustedProxies.parse(settings.trusted_proxies),
     )
     return PublicSide(settings, store, receiver, queries, backend, closers)
 

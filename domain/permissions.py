@@ -45,6 +45,7 @@ class Command(StrEnum):
     PUBLISH_AVAILABILITY = "publish_availability"
     VIEW_QUARANTINE = "view_quarantine"
     VIEW_OVERDUE_COUNTS = "view_overdue_counts"
+    VIEW_LOGIN_ATTEMPTS = "view_login_attempts"
     VIEW_CALENDAR_COVERAGE = "view_calendar_coverage"
 
 
@@ -95,6 +96,9 @@ PERMISSIONS: dict[Command, frozenset[Role]] = {
     # Overdue items per agency (Art. 31 quantified management): for those who answer for
     # the agencies' handling — heads, leaders — and for the supervisors (Art. 33).
     Command.VIEW_OVERDUE_COUNTS: frozenset({D, A, Role.SUPERVISOR}),
+    # Failed logins and the sources locked out or throttled: the security administrator's
+    # watch over access (MLPS; docs/security.md). Who tried which account from where.
+    Command.VIEW_LOGIN_ATTEMPTS: frozenset({Role.SECURITY_ADMIN}),
     # How far the working-day calendar reaches and from which source: platform configuration,
     # the system administrator's to keep (RULES.md), read by every member of staff, since a
     # deadline in a year not covered shows as unknown on everyone's desk. No business data.

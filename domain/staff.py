@@ -1,15 +1,23 @@
 """Staff accounts (RULES.md "Who acts", Art. 27-28, 39).
 
 Each account belongs to one agency and holds one or more roles, never two of the three
-administrator roles. Passwords are hashed with argon2id; five failed logins in a row lock the
-account for 30 minutes (settings); administrators and approvers log in with a TOTP second
-factor whose secret is sealed like personal data.
+administrator roles. Passwords are hashed with argon2id; administrators and approvers log in
+with a TOTP second factor whose secret is sealed like personal data.
+
+Lockout (MLPS, docs/security.md "Login lockout"): failed logins are counted per account *and
+source* (the client key of the address they came from: an IPv4 address, an IPv6 /64). Five in
+a row from one source lock the account for that source for 30 minutes (settings); the holder
+logging in from their own address is not locked out by a stranger elsewhere. Each failure, lock
+and login is an event on the account naming its source, so the audit trail shows who tried
+from where. Events from before sources were counted (class version 1) name none: a lock among
+them locked the whole account, and still does until it ends.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -82,6 +90,22 @@ def check_roles(roles: list[Role]) -> None:
         )
 
 
+# Failing sources an account remembers at once. Beyond it, the one that failed longest ago and
+# is not locked is forgotten first: memory stays bounded whoever sends what from where.
+MAX_SOURCES_KEPT = 64
+
+
+@dataclass(frozen=True)
+class FromSource:
+    """What one source has done to an account since its last login or lock from there."""
+
+    failures: int = 0
+    locked_until: datetime | None = None
+
+    def locked_at(self, now: datetime) -> bool:
+        return self.locked_until is not None and now < self.locked_until
+
+
 class StaffAccount(Aggregate):
     TOPIC = "firegov:StaffAccount"
 
@@ -116,8 +140,9 @@ class StaffAccount(Aggregate):
         self.roles = [Role(r) for r in roles]
         self.password_hash = password_hash
         self.totp_secret: str | None = None  # sealed
-        self.failures = 0
-        self.locked_until: datetime | None = None
+        # Per source, least recently failing first (dict order); bounded by MAX_SOURCES_KEPT.
+        self.sources: dict[str, FromSource] = {}
+        self.locked_until: datetime | None = None  # a whole-account lock of class version 1
         self.last_totp_step: int | None = None  # a one-time code is good for one login only
 
     @staticmethod
@@ -128,8 +153,23 @@ class StaffAccount(Aggregate):
     def needs_second_factor(self) -> bool:
         return bool(SECOND_FACTOR_ROLES.intersection(self.roles))
 
-    def is_locked(self, now: datetime) -> bool:
-        return self.locked_until is not None and now < self.locked_until
+    def locked_until_for(self, source: str, now: datetime) -> datetime | None:
+        """Until when the account is locked for logins from ``source`` (None: it is not)."""
+        held = self.sources.get(source, FromSource())
+        ends = [end for end in (self.locked_until, held.locked_until) if end and now < end]
+        return max(ends, default=None)
+
+    def is_locked(self, source: str, now: datetime) -> bool:
+        return self.locked_until_for(source, now) is not None
+
+    def _remember(self, source: str, state: FromSource, now: datetime) -> None:
+        """Keep ``state`` as the newest of ``source``, forgetting the oldest beyond the bound."""
+        self.sources.pop(source, None)
+        self.sources[source] = state
+        while len(self.sources) > MAX_SOURCES_KEPT:
+            older = list(self.sources)[:-1]  # never the one just counted
+            unlocked = [key for key in older if not self.sources[key].locked_at(now)]
+            del self.sources[(unlocked or older)[0]]
 
     def role_to_act_in(self, role: str | None) -> Role:
         """The role a login acts in: the one asked for, which the account must hold, or its
@@ -159,37 +199,66 @@ class StaffAccount(Aggregate):
         def apply(self, aggregate: StaffAccount) -> None:
             aggregate.totp_secret = self.totp_secret
 
-    def record_login(self, totp_step: int | None, **by: Any) -> None:
-        self.trigger_event(self.LoggedIn, totp_step=totp_step, **by)
+    def record_login(self, totp_step: int | None, source: str, **by: Any) -> None:
+        self.trigger_event(self.LoggedIn, totp_step=totp_step, source=source, **by)
 
     class LoggedIn(StaffEvent):
         TOPIC = "firegov:StaffAccount.LoggedIn"
+        class_version = 2
         totp_step: int | None  # the time step of the one-time code used, if any
+        source: str | None  # the client key logged in from; None in version 1
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["source"] = None
 
         def apply(self, aggregate: StaffAccount) -> None:
-            aggregate.failures = 0
-            aggregate.locked_until = None
+            if self.source is None:  # version 1 counted for the whole account
+                aggregate.sources.clear()
+                aggregate.locked_until = None
+            else:
+                aggregate.sources.pop(self.source, None)
             if self.totp_step is not None:
                 aggregate.last_totp_step = self.totp_step
 
     def record_failed_login(
-        self, reason: str, max_failures: int, lockout: timedelta, **by: Any
+        self, reason: str, source: str, max_failures: int, lockout: timedelta, **by: Any
     ) -> None:
-        self.trigger_event(self.LoginFailed, reason=reason, **by)
-        if self.failures >= max_failures:
-            self.trigger_event(self.Locked, until=by["timestamp"] + lockout, **by)
+        self.trigger_event(self.LoginFailed, reason=reason, source=source, **by)
+        if self.sources[source].failures >= max_failures:
+            until = by["timestamp"] + lockout
+            self.trigger_event(self.Locked, until=until, source=source, **by)
 
     class LoginFailed(StaffEvent):
         TOPIC = "firegov:StaffAccount.LoginFailed"
+        class_version = 2
         reason: str
+        source: str | None  # the client key the attempt came from; None in version 1
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["source"] = None
 
         def apply(self, aggregate: StaffAccount) -> None:
-            aggregate.failures += 1
+            if self.source is None:
+                return  # a version-1 count of the whole account: no source to lock
+            held = aggregate.sources.get(self.source, FromSource())
+            state = FromSource(held.failures + 1, held.locked_until)
+            aggregate._remember(self.source, state, self.timestamp)
 
     class Locked(StaffEvent):
         TOPIC = "firegov:StaffAccount.Locked"
+        class_version = 2
         until: datetime
+        source: str | None  # the source locked out; None in version 1: the whole account
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["source"] = None
 
         def apply(self, aggregate: StaffAccount) -> None:
-            aggregate.locked_until = self.until
-            aggregate.failures = 0
+            if self.source is None:
+                aggregate.locked_until = self.until
+                aggregate.sources.clear()
+            else:
+                aggregate._remember(self.source, FromSource(0, self.until), self.timestamp)

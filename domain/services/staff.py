@@ -1,9 +1,9 @@
 """Staff accounts and login (RULES.md "Who acts", Art. 27-28, 39).
 
 Opening accounts is the console's job until the approval flow of Art. 28 exists; login counts
-failures on the account itself, so a lockout is part of the audit trail. The login's two steps
-(password, then one-time code and role, through a short-lived ticket) are
-domain.services.staff_login.
+failures on the account itself, per source address, so a lockout is part of the audit trail.
+The login's two steps (password, then one-time code and role, through a short-lived ticket)
+are domain.services.staff_login.
 """
 
 from __future__ import annotations
@@ -152,7 +152,13 @@ class StaffService:
             start = page[-1].id + 1
 
     def authenticate(
-        self, username: str, password: str, one_time_code: str | None, role: str | None = None
+        self,
+        username: str,
+        password: str,
+        one_time_code: str | None,
+        role: str | None = None,
+        *,
+        source: str,
     ) -> Actor:
-        """Password, code and role in one call (domain.services.staff_login)."""
-        return self.login.authenticate(username, password, one_time_code, role)
+        """Password, code and role in one call, from ``source`` (domain.services.staff_login)."""
+        return self.login.authenticate(username, password, one_time_code, role, source=source)

@@ -9,10 +9,15 @@ password is needed once and kept nowhere, not even for the five minutes of the s
 A ticket is bound to one account, lives ``TICKET_LIFETIME``, completes one login, and takes
 at most ``CODE_ATTEMPTS_PER_TICKET`` codes; every wrong code is a failed login of the account
 like a wrong password, so ``login_max_failures`` wrong codes lock the account whichever way
-they come. Where tickets are kept is the caller's (``LoginTickets``: the staff API keeps them
+they come. Every step names its *source*, the client key of the address it came from
+(projections.client_address, handed over by the HTTP layer as a plain string): failures are
+counted, and the account locked, per source (domain.staff), so a stranger elsewhere cannot
+lock the holder out; a wrong code counts for the source that typed it, whoever got the
+ticket. Where tickets are kept is the caller's (``LoginTickets``: the staff API keeps them
 hashed beside its sessions); which events are recorded is as before: ``LoginFailed`` (and
-``Locked``) for each wrong password or code, ``LoggedIn`` when the login completes. Issuing a
-ticket records nothing: it is no login yet, and it does not start the failure count again.
+``Locked``) for each wrong password or code, ``LoggedIn`` when the login completes, each
+naming its source. Issuing a ticket records nothing: it is no login yet, and it does not start
+the failure count again.
 """
 
 from __future__ import annotations
@@ -75,6 +80,7 @@ class PasswordChecked:
     roles: tuple[Role, ...]
     needs_second_factor: bool
     role: Role  # the role asked for, or the first
+    source: str  # the client key the password came from
 
 
 @dataclass(frozen=True)
@@ -106,12 +112,13 @@ def refused() -> AuthenticationFailed:
     )
 
 
-def locked(account: StaffAccount) -> AuthenticationFailed:
+def locked(until: datetime) -> AuthenticationFailed:
     return AuthenticationFailed(
-        "连续登录失败次数过多，账号已临时锁定，请稍后再试",
-        "too many failed logins: the account is locked for a while",
+        "从您所在的地址连续登录失败次数过多，该账号在此地址已临时锁定，请稍后再试",
+        "too many failed logins from this address: the account is locked for logins from here "
+        "for a while",
         code="account_locked",
-        locked_until=account.locked_until.isoformat() if account.locked_until else None,
+        locked_until=until.isoformat(),
     )
 
 
@@ -139,23 +146,24 @@ class StaffLogin:
     # -- step one ------------------------------------------------------------------------------
 
     def check_password(
-        self, username: str, password: str, role: str | None = None
+        self, username: str, password: str, role: str | None = None, *, source: str
     ) -> PasswordChecked:
-        """Step one: every wrong password is recorded, ``login_max_failures`` in a row lock.
-        A right password records nothing yet: the login is recorded once complete."""
+        """Step one: every wrong password is recorded, ``login_max_failures`` in a row from
+        one source lock the account for that source. A right password records nothing yet:
+        the login is recorded once complete."""
         account_id = StaffAccount.create_id(username.strip().lower())
         if account_id not in self.ctx.app.repository:
             spend_verification_time(password)
             raise refused()
         account = self.ctx.load(StaffAccount, account_id, "账号", "account")
-        if account.is_locked(self.ctx.clock()):
-            raise locked(account)
+        if (until := account.locked_until_for(source, self.ctx.clock())) is not None:
+            raise locked(until)
         password_hash = self.ctx.sealer.open(account.password_hash)
         if password_hash == ERASED:  # the account's key was erased: nobody can log in
-            self._record_failure(account_id, "credentials_erased")
+            self._record_failure(account_id, "credentials_erased", source)
             raise refused()
         if not verify_password(password_hash, password):
-            self._record_failure(account_id, "wrong_password")
+            self._record_failure(account_id, "wrong_password", source)
             raise refused()
         return PasswordChecked(
             str(account.id),
@@ -163,6 +171,7 @@ class StaffLogin:
             tuple(account.roles),
             account.needs_second_factor,
             account.role_to_act_in(role),
+            source,
         )
 
     def hold(self, checked: PasswordChecked, tickets: LoginTickets) -> PendingLogin:
@@ -204,6 +213,8 @@ class StaffLogin:
         one_time_code: str | None,
         role: str | None,
         tickets: LoginTickets,
+        *,
+        source: str,
     ) -> Actor:
         """Step two: the ticket, the one-time code if the account needs one, and the role.
 
@@ -227,7 +238,7 @@ class StaffLogin:
         if taken is None:
             raise ticket_ended()
         try:
-            step = self._second_factor(account, code, now)
+            step = self._second_factor(account, code, now, source)
         except AuthenticationFailed as failed:
             # A locked account, or a ticket out of attempts: this ticket is done with.
             if failed.code == "account_locked" or taken.attempts_left == 0:
@@ -235,15 +246,22 @@ class StaffLogin:
             raise
         if not tickets.spend(ticket):
             raise ticket_ended()
-        return self._record_login(account, step, acting)
+        return self._record_login(account, step, acting, source)
 
     # -- in one request (the JSON API's username, password and code together) -----------------
 
     def authenticate(
-        self, username: str, password: str, one_time_code: str | None, role: str | None = None
+        self,
+        username: str,
+        password: str,
+        one_time_code: str | None,
+        role: str | None = None,
+        *,
+        source: str,
     ) -> Actor:
         """Both steps in one call, for clients that send everything at once."""
-        return self.complete(self.check_password(username, password, role), one_time_code)
+        checked = self.check_password(username, password, role, source=source)
+        return self.complete(checked, one_time_code)
 
     def complete(self, checked: PasswordChecked, one_time_code: str | None = None) -> Actor:
         """The login of a password just checked, with its code: without one, an account that
@@ -251,17 +269,20 @@ class StaffLogin:
         account = self.ctx.load(StaffAccount, UUID(checked.account_id), "账号", "account")
         if account.needs_second_factor and not one_time_code:
             raise second_factor_required()
-        step = self._second_factor(account, (one_time_code or "").strip(), self.ctx.clock())
-        return self._record_login(account, step, checked.role)
+        code, now = (one_time_code or "").strip(), self.ctx.clock()
+        step = self._second_factor(account, code, now, checked.source)
+        return self._record_login(account, step, checked.role, checked.source)
 
     # -- shared ----------------------------------------------------------------------------------
 
-    def _second_factor(self, account: StaffAccount, code: str, now: datetime) -> int | None:
+    def _second_factor(
+        self, account: StaffAccount, code: str, now: datetime, source: str
+    ) -> int | None:
         """The time step of a right code (None for an account without a second factor);
-        a locked account, a wrong code or one already used is refused, and all but the lock
-        are recorded as failed logins."""
-        if account.is_locked(now):
-            raise locked(account)
+        an account locked for ``source``, a wrong code or one already used is refused, and
+        all but the lock are recorded as failed logins from ``source``."""
+        if (until := account.locked_until_for(source, now)) is not None:
+            raise locked(until)
         if self.ctx.sealer.open(account.password_hash) == ERASED:
             reason = "credentials_erased"  # erased between the two steps
         elif not account.needs_second_factor:
@@ -274,16 +295,18 @@ class StaffLogin:
             reason = "one_time_code_reused"  # a code seen once (e.g. over a shoulder)
         else:
             return step
-        self._record_failure(account.id, reason)
+        self._record_failure(account.id, reason, source)
         raise refused()
 
-    def _record_login(self, account: StaffAccount, step: int | None, acting: Role) -> Actor:
+    def _record_login(
+        self, account: StaffAccount, step: int | None, acting: Role, source: str
+    ) -> Actor:
         actor = Actor(str(account.id), acting, account.agency)
-        account.record_login(step, **self.ctx.stamp(actor))
+        account.record_login(step, source, **self.ctx.stamp(actor))
         self.ctx.save(account)
         return actor
 
-    def _record_failure(self, account_id: UUID, reason: str) -> None:
+    def _record_failure(self, account_id: UUID, reason: str, source: str) -> None:
         """Record a failed login on the account, reloading it as often as parallel failures
         get in the way: a guesser who sends wrong passwords or codes in parallel must be
         counted (and locked out) like one who sends them in turn. The answer stays 401."""
@@ -292,7 +315,11 @@ class StaffLogin:
             account = self.ctx.load(StaffAccount, account_id, "账号", "account")
             system = Actor.system(account.agency, "login")
             account.record_failed_login(
-                reason, self.ctx.login_max_failures, self.ctx.lockout, **self.ctx.stamp(system)
+                reason,
+                source,
+                self.ctx.login_max_failures,
+                self.ctx.lockout,
+                **self.ctx.stamp(system),
             )
             self.ctx.save(account)
 

@@ -30,10 +30,12 @@ import uvicorn
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 from fastapi import FastAPI
+from uvicorn.config import LOGGING_CONFIG
 
 from api_internal.app import create_app
 from deployment.bootstrap import Platform, event_store_env
 from deployment.logging import configure_logging
+from deployment.serving import server_config
 from domain.actor import Role
 from tests.support import (
     PASSWORD,
@@ -108,7 +110,9 @@ def serving_app(app: FastAPI) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    config = server_config(
+        app, host="127.0.0.1", port=port, log_level="warning", log_config=LOGGING_CONFIG
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

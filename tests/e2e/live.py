@@ -25,6 +25,7 @@ import uvicorn
 from api_public.app import create_public_app
 from deployment.bootstrap import Platform, build_platform
 from deployment.cli import follow, internal_app_of, internal_loops
+from deployment.serving import server_config
 from deployment.settings import InternalSettings, PublicSettings
 from deployment.sides import (
     PublicSide,
@@ -157,8 +158,7 @@ def url_of(sock: socket.socket) -> str:
 def serving(apps: list[tuple[Any, socket.socket]]) -> Iterator[None]:
     """Serve each ASGI app on its socket in a thread until the block ends."""
     servers = [
-        uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
-        for app, _ in apps
+        uvicorn.Server(server_config(app, access_log=False, lifespan="on")) for app, _ in apps
     ]
     threads = [
         threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -289,6 +289,7 @@ ROUTES = [
 VIEWS = {
     Command.VIEW_QUARANTINE: "/api/v1/intake/quarantine",
     Command.VIEW_OVERDUE_COUNTS: "/api/v1/bookings/overdue",
+    Command.VIEW_LOGIN_ATTEMPTS: "/api/v1/security/login-attempts",
     Command.VIEW_CALENDAR_COVERAGE: "/api/v1/calendar/coverage",  # every member of staff
 }
 

@@ -397,7 +397,7 @@ def test_admin_bootstrap_creates_the_first_system_administrator_once(tmp_path: P
         totp = pyotp.parse_uri(uri.group())  # the URI really enrols the second factor
         assert isinstance(totp, pyotp.TOTP)
         code = totp.at(TUESDAY_MORNING)  # the moment the platform is opened at
-        admin = platform.services.staff.authenticate("sysadmin", STRONG, code)
+        admin = platform.services.staff.authenticate("sysadmin", STRONG, code, source="192.0.2.1")
     assert admin.role is Role.SYSTEM_ADMIN
 
 

@@ -39,6 +39,7 @@ from tests.integration.api_fixtures import (  # noqa: F401 - fixtures are used b
 from tests.integration.test_login import AUDIT, a_wrong_code, events
 from tests.support import PASSWORD, Clock, client_of, make_platform, open_account, settings_for
 
+SOURCE = "198.51.100.7"  # the client key of the address the steps come from
 TICKET_COLUMNS = {"token_hash", "account_id", "role", "expires_at", "attempts_left"}
 
 
@@ -307,7 +308,7 @@ def test_parallel_codes_on_one_ticket_never_take_more_than_its_five_attempts(
     account, secret = open_account(lenient, "leader", Role.APPROVER, "zz")
     assert secret is not None
     login = lenient.services.staff.login
-    checked = login.check_password("leader", PASSWORD)
+    checked = login.check_password("leader", PASSWORD, source=SOURCE)
     ticket = login.hold(checked, lenient.sessions.tickets).ticket
     wrong = a_wrong_code(secret, clock)
     start = threading.Barrier(12)
@@ -315,7 +316,7 @@ def test_parallel_codes_on_one_ticket_never_take_more_than_its_five_attempts(
     def guess() -> str:
         start.wait()
         try:
-            login.finish(ticket, wrong, None, lenient.sessions.tickets)
+            login.finish(ticket, wrong, None, lenient.sessions.tickets, source=SOURCE)
         except DomainError as refused:
             return refused.code
         return "logged in"

@@ -37,6 +37,9 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     # The check that a follower of the log never skips an event (issue 16): the internal read
     # models, the ledger and the outbound bridge follow the log with it; only the store.
     "projections.log_guard": frozenset({"projections.store"}),
+    # Whom a request counts as (the client key, trusted proxies): neutral too, so both APIs
+    # count their clients by the same rule (docs/security.md).
+    "projections.client_address": frozenset(),
     "projections.internal": frozenset({"domain", "projections.store", "projections.log_guard"}),
     "projections.public": frozenset({"bridge.contract", "projections.store"}),
     "bridge": frozenset(  # outbound, intake import
@@ -52,13 +55,20 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
         {"bridge.contract", "bridge.transports", "projections.public", "projections.store"}
     ),
     "api_internal": frozenset(
-        {"domain", "projections.internal", "projections.store", "projections.certificate_pdf"}
+        {
+            "domain",
+            "projections.internal",
+            "projections.store",
+            "projections.certificate_pdf",
+            "projections.client_address",
+        }
     ),
     "api_public": frozenset(
         {
             "projections.public",
             "projections.store",
             "projections.certificate_pdf",
+            "projections.client_address",
             "bridge.contract",
             "bridge.intake",
         }
