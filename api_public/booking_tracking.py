@@ -9,6 +9,29 @@ from typing import Any
 
 from projections.public import bookings
 
+# The public calendar's deadline columns, as tracking names them (booking_summary's keys).
+TRACKING_NAMES = {
+    "review_deadline": "review_deadline",
+    "forwarding_deadline": "forward_by",
+    "reply_deadline": "reply_by",
+    "inspection_deadline": "inspect_by",
+}
+
+
+def pending_notes(case: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each deadline the case waits on that falls in a year whose holidays are not yet known:
+    said in words, never left out (issue 16); determined once that year's calendar is loaded."""
+    return {
+        TRACKING_NAMES[column]: {
+            "year": year,
+            "message_zh": f"期限待国务院公布{year}年节假日安排后确定",
+            "message_en": f"The deadline will be set once the State Council publishes the "
+            f"holidays of {year}",
+        }
+        for column, year in sorted(case.get("pending_deadlines", {}).items())
+        if column in TRACKING_NAMES
+    }
+
 
 def booking_summary(case: dict[str, Any], detailed: bool) -> dict[str, Any]:
     """A booking on tracking: status, the deadlines it waits on and every step with its date;
@@ -26,6 +49,7 @@ def booking_summary(case: dict[str, Any], detailed: bool) -> dict[str, Any]:
             "reply_by": booking["reply_deadline"],
             "inspect_by": booking["inspection_deadline"],
         },
+        "deadlines_pending": pending_notes(case),
         "details_shown": detailed,
         "timeline": [
             {

@@ -22,8 +22,9 @@ from typing import Any
 from eventsourcing.utils import resolve_topic
 
 from bridge.allow_list_bookings import BOOKING_ALLOW_LIST
+from bridge.allow_list_calendar import CALENDAR_ALLOW_LIST
 from bridge.sanitise import mask
-from bridge.translation import PublicEvent, RecentAggregates, Sources, at, known
+from bridge.translation import PublicEvent, RecentAggregates, Sources, at, known, noting_pending
 from domain.filing import CHECKLISTS, Filing, FilingKind
 from domain.quarantine import QuarantinedSubmission
 from domain.services.filings import REVIEW_WORKING_DAYS
@@ -45,7 +46,9 @@ __all__ = [
 def deadline(sources: Sources, moment: datetime) -> str | None:
     """The review deadline, or None while the calendar of its year is not configured: the
     bridge must never stop because a deadline cannot be computed yet."""
-    return known(lambda: sources.calendar.deadline_after(moment, REVIEW_WORKING_DAYS))
+    return known(
+        lambda: sources.calendar.deadline_after(moment, REVIEW_WORKING_DAYS), "review_deadline"
+    )
 
 
 def item_name(kind: str, item: str) -> str:
@@ -248,6 +251,7 @@ ALLOW_LIST: dict[tuple[str, int], Translation] = {
     ("firegov:Filing.CertificateRevoked", 1): certificate_revoked,
     ("firegov:QuarantinedSubmission.Quarantined", 1): quarantined,
     **BOOKING_ALLOW_LIST,
+    **CALENDAR_ALLOW_LIST,
 }
 TOPICS = frozenset(topic for topic, _ in ALLOW_LIST)
 # The aggregates whose events the outbound decodes at all (every event of them, listed or
@@ -283,4 +287,4 @@ def translate(event: Any, sources: Sources) -> list[PublicEvent]:
         if topic in TOPICS:
             raise UnlistedVersion(f"{topic} version {version}: decide what of it may cross")
         return []
-    return translation(event, sources)
+    return noting_pending(lambda: translation(event, sources))

@@ -34,7 +34,7 @@ def _booking(event: Any, sources: Sources) -> Booking:
 
 
 def _reply_by(sources: Sources, booking: Booking) -> str | None:
-    return known(lambda: reply_deadline(sources.calendar, booking.reply_from))
+    return known(lambda: reply_deadline(sources.calendar, booking.reply_from), "reply_deadline")
 
 
 def _inspect_by(sources: Sources, booking: Booking) -> str | None:
@@ -45,7 +45,8 @@ def _inspect_by(sources: Sources, booking: Booking) -> str | None:
             booking.route,
             booking.forwarded_at,
             booking.permit_issued_at,
-        )
+        ),
+        "inspection_deadline",
     )
 
 
@@ -71,7 +72,8 @@ def received(event: Booking.Requested, sources: Sources) -> list[PublicEvent]:
                 "basis_number": mask(basis["number"]),
                 "received_at": at(event.timestamp),
                 "forwarding_deadline": known(
-                    lambda: forwarding_deadline(sources.calendar, event.timestamp)
+                    lambda: forwarding_deadline(sources.calendar, event.timestamp),
+                    "forwarding_deadline",
                 ),
                 "query_code_hash": event.query_code_hash,
             },

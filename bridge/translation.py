@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -64,11 +65,38 @@ def at(moment: datetime) -> str:
     return moment.astimezone(SHANGHAI).isoformat(timespec="seconds")
 
 
-def known(compute: Callable[[], datetime | None]) -> str | None:
+# The deadlines a translation could not compute for want of a year's calendar, as
+# (deadline field, year): bridge.allow_list.translate adds a case.deadline_pending.v1 for each.
+_pending: ContextVar[list[tuple[str, int]] | None] = ContextVar("pending", default=None)
+
+
+def known(compute: Callable[[], datetime | None], deadline: str = "") -> str | None:
     """A deadline as the public sees it, or None while the calendar of its year is not
-    configured (or no period runs): the bridge must never stop for want of a deadline."""
+    configured (or no period runs): the bridge must never stop for want of a deadline. The
+    first is noted under ``deadline`` (the payload field) so that the applicant is told why."""
     try:
         moment = compute()
-    except CalendarNotCovered:
+    except CalendarNotCovered as missing:
+        noted = _pending.get()
+        if noted is not None and deadline:
+            noted.append((deadline, missing.year))
         return None
     return at(moment) if moment is not None else None
+
+
+def noting_pending(translate: Callable[[], list[PublicEvent]]) -> list[PublicEvent]:
+    """The public events of one translation, each deadline it could not compute followed by a
+    case.deadline_pending.v1 naming the year whose calendar is missing."""
+    noted: list[tuple[str, int]] = []
+    token = _pending.set(noted)
+    try:
+        events = translate()
+    finally:
+        _pending.reset(token)
+    if not noted or not events:
+        return events
+    receipt = events[0][1]["receipt_number"]
+    return events + [
+        ("case.deadline_pending.v1", {"receipt_number": receipt, "deadline": name, "year": year})
+        for name, year in dict(noted).items()
+    ]

@@ -31,10 +31,12 @@ from domain.calendar import WorkingDayCalendar
 from domain.sealing import Sealer
 from domain.services import Services
 from domain.services.availability import AvailabilityService
+from domain.services.calendar_coverage import CalendarCoverageService, CoverageChange
 from projections.client_address import TrustedProxies
 from projections.internal.booking_queries import BookingQueries
 from projections.internal.ledger import Ledger
 from projections.internal.login_attempts import LoginAttempts
+from projections.internal.open_cases import open_cases
 from projections.internal.projector import InternalProjector
 from projections.internal.queries import FilingQueries
 from projections.internal.slot_counts import SlotCounts
@@ -82,6 +84,7 @@ class Platform:
     views: ViewStore
     closers: list[Callable[[], None]]
     availability: AvailabilityService  # publishes the days with room (a loop of `run`)
+    calendar_coverage: CalendarCoverageService  # records how far the calendar reaches (same loop)
     slot_counts: SlotCounts  # the places booked per half day, which availability reads
     login_attempts: LoginAttempts  # failed logins per account and source (security admin)
 
@@ -110,6 +113,17 @@ class Platform:
             max_upload_bytes=self.settings.intake_max_file_bytes,
             trusted_proxies=TrustedProxies.parse(self.settings.trusted_proxies),
         )
+
+    def record_calendar_coverage(self) -> CoverageChange | None:
+        """Record how far the working-day calendar reaches when it changed (issue 16)."""
+        system = Actor.system(self.agencies.detachment.code, "calendar")
+        return self.calendar_coverage.record_changed(system)
+
+    def keep_calendar_and_availability(self) -> list[str]:
+        """One round of the calendar job: the calendar's reach first (a new year's deadlines),
+        then the days with room, which that reach bounds."""
+        self.record_calendar_coverage()
+        return self.publish_availability()
 
     def publish_availability(self) -> list[str]:
         """One round of the days-with-room job, as the platform itself; the agencies published."""
@@ -188,6 +202,7 @@ def build_platform(
             booked=slot_counts.booked,
             days=settings.availability_days,
         ),
+        calendar_coverage=CalendarCoverageService(context, lambda: open_cases(views)),
         slot_counts=slot_counts,
         login_attempts=LoginAttempts(app, views),
     )

@@ -186,7 +186,11 @@ def internal_loops(built: Platform) -> list[Callable[[threading.Event], None]]:
     return [
         follow(advancing(built.projector.catch_up), "projector", built.settings.poll_seconds),
         follow(advancing(built.ledger.catch_up), "ledger", built.settings.poll_seconds),
-        follow(built.publish_availability, "availability", built.settings.availability_seconds),
+        follow(
+            built.keep_calendar_and_availability,
+            "availability",
+            built.settings.availability_seconds,
+        ),
         follow(build_notifier(built, built.settings).step, "notifier", built.settings.poll_seconds),
         # Beside the calendar job, on the same clock: once a day, that next year is missing.
         follow(

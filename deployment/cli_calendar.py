@@ -143,3 +143,5 @@ def import_notice(
     partial.write_text(content, encoding="utf-8")
     partial.replace(target)
     typer.echo(f"已写入 {target} / written: {target}")
+    if replace:  # a year file already read is kept until restart (domain/calendar.py)
+        typer.echo("已替换原文件：请重启平台使更正生效 / replaced: restart the platform to apply")

@@ -43,6 +43,7 @@ class Command(StrEnum):
     ERASE_PERSONAL_DATA = "erase_personal_data"
     QUARANTINE_SUBMISSION = "quarantine_submission"
     PUBLISH_AVAILABILITY = "publish_availability"
+    RECORD_CALENDAR_COVERAGE = "record_calendar_coverage"
     VIEW_QUARANTINE = "view_quarantine"
     VIEW_OVERDUE_COUNTS = "view_overdue_counts"
     VIEW_LOGIN_ATTEMPTS = "view_login_attempts"
@@ -90,6 +91,8 @@ PERMISSIONS: dict[Command, frozenset[Role]] = {
     Command.QUARANTINE_SUBMISSION: frozenset({SYSTEM}),
     # The days with room are published by a job of the platform itself, never by a person.
     Command.PUBLISH_AVAILABILITY: frozenset({SYSTEM}),
+    # So is how far the working-day calendar reaches: the platform reads its own files.
+    Command.RECORD_CALENDAR_COVERAGE: frozenset({SYSTEM}),
     # The refusals themselves: the window answers applicants who ask why, the supervisors
     # watch the service (Art. 33), the auditors read them as part of the audit trail.
     Command.VIEW_QUARANTINE: frozenset({W, Role.SUPERVISOR, Role.AUDITOR}),

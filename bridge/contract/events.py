@@ -178,6 +178,17 @@ PUBLIC_EVENTS: dict[str, dict[str, str]] = {
         "published_at": "str",
         "days": "list:half_day",
     },
+    # How far the working-day calendar reaches (issue 16). A deadline that falls beyond it is
+    # null where it would be, and said pending (the year whose holidays the State Council has
+    # yet to publish); it is determined once that year's file is loaded inside. ``deadline`` is
+    # one of DEADLINE_FIELDS, the name of the column the deadline takes on tracking.
+    "calendar.coverage.v1": {
+        "covered_until": "str?",
+        "first_uncovered_year": "int",
+        "recorded_at": "str",
+    },
+    "case.deadline_pending.v1": {"receipt_number": "str", "deadline": "str", "year": "int"},
+    "case.deadline_determined.v1": {"receipt_number": "str", "deadline": "str", "due_at": "str"},
     "ledger.checkpoint.v1": {
         "position": "int",
         "head_hash": "str",
@@ -185,6 +196,9 @@ PUBLIC_EVENTS: dict[str, dict[str, str]] = {
         "recorded_at": "str",
     },
 }
+DEADLINE_FIELDS = frozenset(
+    {"review_deadline", "forwarding_deadline", "reply_deadline", "inspection_deadline"}
+)
 NOTICE_ITEM_FIELDS = {"item": "str", "name": "str", "problem": "str", "reason": "str"}
 HALF_DAY_FIELDS = {"day": "str", "half": "str", "capacity": "int", "free": "int"}
 HALVES = frozenset({"am", "pm"})

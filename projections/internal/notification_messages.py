@@ -138,11 +138,12 @@ def _moment(value: datetime) -> str:
 
 
 def _by(sentence: str, compute: Callable[[], str]) -> str:
-    """``sentence`` with the deadline filled in; nothing where the calendar does not know it."""
+    """``sentence`` with the deadline filled in; where the calendar does not know its year yet,
+    said so (issue 16: the applicant never meets silence), never guessed."""
     try:
         return sentence.format(compute())
-    except CalendarNotCovered:
-        return ""
+    except CalendarNotCovered as missing:
+        return f"，期限待国务院公布{missing.year}年节假日安排后确定"
 
 
 def _kind_zh(kind: str) -> str:

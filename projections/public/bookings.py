@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from projections.public.calendar import forget_pending
 from projections.public.tracking import add_step, json_text, update_case
 from projections.store import Tx
 
@@ -71,6 +72,7 @@ def _booking(tx: Tx, receipt: str, **changes: Any) -> None:
         f"UPDATE public_bookings SET {assignments} WHERE receipt_number = ?",  # noqa: S608 - fixed names
         [*changes.values(), receipt],
     )
+    forget_pending(tx, receipt, changes)
 
 
 def _slot(day: str, half: str) -> dict[str, str]:

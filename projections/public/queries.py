@@ -60,6 +60,12 @@ class PublicQueries:
             booking = tx.fetchone(
                 "SELECT * FROM public_bookings WHERE receipt_number = ?", [receipt_number]
             )
+            pending = tx.fetchall(
+                "SELECT deadline, year FROM public_pending_deadlines WHERE receipt_number = ?",
+                [receipt_number],
+            )
+        # deadline column -> the year whose holidays it waits for (calendar.py)
+        case["pending_deadlines"] = {row["deadline"]: int(row["year"]) for row in pending}
         case["last_notice"] = _loads(case["last_notice"])
         case["referral"] = _loads(case["referral"])
         case["timeline"] = [{**t, "details": _loads(t["details"])} for t in timeline]
@@ -188,6 +194,14 @@ class PublicQueries:
                 [after_seq, limit],
             )
 
+    def calendar_coverage(self) -> dict[str, Any] | None:
+        """How far the internal calendar reaches, as last told; None before the first word."""
+        with self.store.reading() as tx:
+            return tx.fetchone(
+                "SELECT covered_until, first_uncovered_year, recorded_at"
+                " FROM public_calendar_coverage"
+            )
+
     def receiver_status(self) -> dict[str, Any] | None:
         with self.store.reading() as tx:
             return tx.fetchone("SELECT * FROM public_receiver WHERE name = 'receiver'")
@@ -204,6 +218,8 @@ class PublicQueries:
             "public_bookings": "receipt_number",
             "public_availability": "agency, day, half",
             "public_availability_agencies": "agency",
+            "public_calendar_coverage": "id",
+            "public_pending_deadlines": "receipt_number, deadline",
         }
         with self.store.reading() as tx:
             return [

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from projections.public.calendar import forget_pending
 from projections.store import Tx
 
 
@@ -23,6 +24,7 @@ def update_case(tx: Tx, seq: int, receipt: str, at: str, **changes: Any) -> None
         " WHERE receipt_number = ?",
         [*changes.values(), at, seq, receipt],
     )
+    forget_pending(tx, receipt, changes)
 
 
 def add_step(tx: Tx, seq: int, receipt: str, event_type: str, at: str, details: Any) -> None:

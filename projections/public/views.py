@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from projections.public import bookings
+from projections.public import bookings, calendar
 from projections.public.tracking import add_step as _timeline
 from projections.public.tracking import json_text as _json
 from projections.public.tracking import update_case as _update_case
@@ -49,6 +49,7 @@ SCHEMA = [
         seq BIGINT PRIMARY KEY, position BIGINT NOT NULL, head_hash TEXT NOT NULL,
         hash_alg TEXT NOT NULL, recorded_at TEXT NOT NULL)""",
     *bookings.SCHEMA,
+    *calendar.SCHEMA,
 ]
 TABLES = [
     "public_cases",
@@ -58,6 +59,7 @@ TABLES = [
     "public_checkpoints",
     "public_quarantine",
     *bookings.TABLES,
+    *calendar.TABLES,
 ]
 
 
@@ -293,6 +295,7 @@ APPLY: dict[str, Callable[[Tx, int, dict[str, Any]], None]] = {
     "intake.quarantined.v1": quarantined,
     "ledger.checkpoint.v1": checkpoint,
     **bookings.APPLY,
+    **calendar.APPLY,
 }
 
 

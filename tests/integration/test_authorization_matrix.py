@@ -316,6 +316,7 @@ def test_every_filing_and_booking_command_has_a_route_here() -> None:
         Command.ERASE_PERSONAL_DATA,
         Command.QUARANTINE_SUBMISSION,
         Command.PUBLISH_AVAILABILITY,
+        Command.RECORD_CALENDAR_COVERAGE,
     }
     assert {route.command for route in ROUTES} == commands
 
