@@ -4,8 +4,10 @@ Personal data (ID numbers with a valid check character and birth date, mobile nu
 Luhn-valid cards, landlines, e-mail addresses) is put at random places into random Chinese
 and ASCII text, always with a separator that is neither a digit nor a letter around it — a
 digit right next to an inserted number would legitimately make a longer, different number.
-After masking, every character the value's own rule hides is hidden, the value itself
-appears nowhere, and the scanner finds nothing more.
+After masking, every character the value's own rule hides is hidden (more may be: where
+another reading of the same digits overlaps, both are masked), the value itself appears
+nowhere, and the scanner finds nothing more. tests/property/test_sanitise_forms.py writes
+every kind in every grouping, separator, width and prefix.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from domain.identifiers import (
     credit_code_check_char,
     is_valid_citizen_id,
 )
+from tests.personal_data_forms import luhn_check_digit
 
 DIGITS = string.digits
 PUNCTUATION = "，。、：；（）- "
@@ -32,14 +35,6 @@ SEPARATORS = "，。、：；（）\n"
 
 # A value as written, and the same value as its masking rule writes it.
 Planted = tuple[str, str]
-
-
-def _luhn_check_digit(body: str) -> str:
-    total = 0
-    for index, char in enumerate(reversed(body)):
-        value = int(char) * (2 if index % 2 == 0 else 1)
-        total += value - 9 if value > 9 else value
-    return str(-total % 10)
 
 
 def _group(number: str, separator: str) -> str:
@@ -65,7 +60,7 @@ def mobile(number: str, style: int) -> Planted:
 
 
 def bank_card(body: str, grouped: bool) -> Planted:
-    number = body + _luhn_check_digit(body)
+    number = body + luhn_check_digit(body)
     masked = "*" * (len(number) - 4) + number[-4:]
     if grouped:
         return _group(number, " "), _group(masked, " ")
@@ -120,6 +115,12 @@ credit_codes = st.builds(
 )
 
 
+def _hides_at_least(shown: str, rule: str) -> bool:
+    """Every character that the value's own rule hides is hidden in ``shown``; the others are
+    unchanged or hidden too (another reading of the same digits may hide more)."""
+    return all(s == "*" for s, r in zip(shown, rule, strict=True) if r == "*")
+
+
 def _plant(pieces: list[tuple[str, str, str]], tail: str) -> tuple[str, list[tuple[int, str]]]:
     """Text of (filler, value, separator) pieces, and where each value starts."""
     text, starts = "", []
@@ -141,7 +142,7 @@ def test_planted_personal_data_is_masked_by_its_rule_and_leaves_nothing_to_find(
     text, starts = _plant([(f, value, s) for f, (value, _), s in planted], tail)
     masked = mask(text)
     for (start, value), (_, (_, expected), _) in zip(starts, planted, strict=True):
-        assert masked[start : start + len(value)] == expected
+        assert _hides_at_least(masked[start : start + len(value)], expected)
         assert value not in masked
     assert find_personal_data(masked) == []
 
@@ -163,7 +164,7 @@ def test_planted_credit_codes_survive_masking_verbatim(
         else:
             assert masked[start : start + 18] == code
     personal_start = starts[-1][0]
-    assert masked[personal_start : personal_start + len(personal[0])] == personal[1]
+    assert _hides_at_least(masked[personal_start : personal_start + len(personal[0])], personal[1])
 
 
 @settings(max_examples=300, deadline=None)
@@ -253,6 +254,6 @@ def test_ten_thousand_generated_texts_leak_no_personal_data() -> None:
                 continue
             # Filler digits may join a value into a longer finding, which can hide more
             # than the value's own rule, never less.
-            assert all(s == "*" for s, r in zip(shown, rules[value], strict=True) if r == "*")
+            assert _hides_at_least(shown, rules[value])
             assert value not in masked
         assert find_personal_data(masked) == []

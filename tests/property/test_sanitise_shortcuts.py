@@ -1,7 +1,8 @@
 """DESIGN decision 4, kept while made cheaper: the sanitiser decides some texts hold nothing
-without running its detectors (too few digits and no "@", or one valid credit code and nothing
-else). These tests show the shortcut never spares a text in which the full scan finds anything,
-so ``mask`` answers exactly as it did before the shortcut existed.
+without running its detectors (fewer than ten digits, no phone word before seven of them and
+no way of writing "@", or one valid credit code and nothing else). These tests show the
+shortcut never spares a text in which the full scan finds anything, so ``mask`` answers
+exactly as it would without the shortcut.
 """
 
 from __future__ import annotations
@@ -15,8 +16,14 @@ from domain.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_char, is_
 # Digits (ASCII, full-width, Arabic-Indic), every separator and prefix the detectors know,
 # "@" and the letters of e-mail addresses and extensions, and some Chinese: dense enough that
 # short texts often sit right at the shortcut's threshold of digits.
-ALPHABET = "0123456789０１２３４５６７８９٣ -－()（）+＋@＠._转分机ext#xX测试号路"
+ALPHABET = "0123456789０１２３４５６７８９٣ -－()（）[]【】+＋@＠._·—转分机ext#xX测试号路点。"
 DIGITS = "0123456789"
+# Whole words, so that phone words and spelled-out "@" and dots turn up next to numbers.
+WORDS = (
+    *("电话", "值班", "手机", "Tel", "tel:", "call ", "Hotel", "：", "号码", "（座机）", "、"),
+    *(" at ", "(at)", "[at]", "艾特", "#", "@", " dot ", "(dot)", "点", "。", ".", "com", "cn"),
+    *("zhang", "a", " ", "-", "(", ")", "+86", "0", "1", "12", "123", "1234", "5678", "X"),
+)
 
 
 def _agrees(text: str) -> None:
@@ -53,6 +60,12 @@ def test_decision4_shortcut_agrees_on_numbers_at_the_threshold(
     _agrees(prefix + number[:4] + separator + number[4:])
 
 
+@settings(max_examples=3000)
+@given(st.lists(st.sampled_from(WORDS), max_size=12).map("".join))
+def test_decision4_shortcut_agrees_near_phone_words_and_spelled_out_at_signs(text: str) -> None:
+    _agrees(text)
+
+
 @given(st.lists(st.sampled_from(CREDIT_CODE_ALPHABET), min_size=17, max_size=17).map("".join))
 def test_decision4_a_valid_credit_code_alone_crosses_verbatim_with_or_without_the_scan(
     first17: str,
@@ -76,3 +89,15 @@ def test_decision4_the_shortest_landline_is_still_scanned_and_masked() -> None:
 def test_decision4_an_email_without_digits_is_still_scanned_and_masked() -> None:
     assert mask("邮箱 zhangwei@example.com") == "邮箱 z*******@example.com"
     assert mask("邮箱 zhangwei＠example.com") == "邮箱 z*******＠example.com"
+
+
+def test_decision4_seven_digits_after_a_phone_word_are_still_scanned_and_masked() -> None:
+    # Seven digits: below the threshold without a phone word, a local number after one.
+    assert mask("值班电话：2345678") == "值班电话：*****78"
+    assert mask("Tel 234 5678") == "Tel *** **78"
+    assert mask("编号：2345678") == "编号：2345678"
+
+
+def test_decision4_a_spelled_out_email_without_digits_or_at_sign_is_still_scanned() -> None:
+    assert mask("邮箱 zhangwei at example dot com") == "邮箱 z******* at example dot com"
+    assert mask("邮箱 zhangwei艾特example点com") == "邮箱 z*******艾特example点com"

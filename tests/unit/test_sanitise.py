@@ -95,7 +95,7 @@ def test_the_digits_of_an_id_number_ending_in_x_are_not_read_as_a_card() -> None
         ("+8613812345678", "+86138****5678"),
         ("+86 138 1234 5678", "+86 138 **** 5678"),
         ("+86-138-1234-5678", "+86-138-****-5678"),
-        ("0086 13812345678", "0086 138****5678"),
+        ("0086 13912345678", "0086 139****5678"),
         ("138-1234-5678", "138-****-5678"),
         ("013812345678", "0138****5678"),
     ],
@@ -105,6 +105,12 @@ def test_a_mobile_number_keeps_its_prefix_its_first_three_and_last_four_digits(
 ) -> None:
     assert mask(written) == masked
     assert _kinds(written) == ["mobile"]
+
+
+def test_a_mobile_whose_digits_with_the_0086_prefix_pass_luhn_is_masked_as_a_card_too() -> None:
+    # "0086 13812345678" is also 15 digits passing Luhn: both readings are masked.
+    assert mask("0086 13812345678") == "**** *******5678"
+    assert _kinds("0086 13812345678") == ["bank_card"]
 
 
 def test_a_mobile_number_in_full_width_digits_is_masked_in_the_original_characters() -> None:
@@ -165,7 +171,14 @@ def test_a_nineteen_digit_card_keeps_only_its_last_four_digits() -> None:
 def test_a_card_grouped_in_fours_keeps_its_grouping_and_last_four_digits() -> None:
     assert mask("6222 0212 3456 7894") == "**** **** **** 7894"
     assert mask("6222-0212-3456-7894") == "****-****-****-7894"
-    assert mask("6212 2612 0201 1584 340") == "**** **** **** ***4 340"
+    assert mask("6217 0012 3456 7890 122") == "**** **** **** ***0 122"
+
+
+def test_a_phone_number_read_inside_a_grouped_card_is_masked_too() -> None:
+    # "0201 1584 340" also reads as a Guangzhou landline: every reading is masked (the
+    # union), so the card shows two digits fewer than its own rule would.
+    assert mask("6212 2612 0201 1584 340") == "**** **** **** **** *40"
+    assert _kinds("6212 2612 0201 1584 340") == ["bank_card"]
 
 
 def test_a_grouped_card_followed_by_more_digits_is_still_found() -> None:
