@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from api_internal import (
@@ -19,7 +21,8 @@ from api_internal import (
     routes_security,
 )
 from api_internal.deps import Backend
-from api_internal.middleware import RequestEnvelope
+from api_internal.middleware import API_PATHS, RequestEnvelope
+from projections.api_docs import declare_problems, has_json_body, install_docs
 from projections.client_address import ClientAddress
 from projections.internal.tracking import stops
 
@@ -41,6 +44,28 @@ DESCRIPTION = """
 """
 
 
+# Answered to every operation whatever its route declares. 401 goes with a WWW-Authenticate
+# challenge; a concurrent change (409) says when to retry.
+PROBLEM_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}}},
+    409: {"Retry-After": {"description": "仅 concurrent_change", "schema": {"type": "string"}}},
+}
+
+
+def refusals(path: str, method: str, operation: dict[str, Any]) -> set[int]:
+    """What an operation can answer besides what its route declares: the request envelope's
+    refusals (api_internal.middleware: 411 and 413 on every request, 415 for a body on the
+    API that is not JSON), 400 for a JSON body that does not parse, 401 without a session."""
+    found = {411, 413}
+    if path.startswith(API_PATHS):
+        found.add(415)
+    if has_json_body(operation):
+        found.add(400)
+    if operation.get("security"):
+        found.add(401)
+    return found
+
+
 def calendar_health(backend: Backend) -> dict[str, object]:
     """How far the working-day calendar reaches (issue 16): the last day covered (null: not
     even today's year) and whether staff are being warned (from 1 November, next year missing).
@@ -58,9 +83,13 @@ def create_app(backend: Backend) -> FastAPI:
         title="firegov 内网工作人员接口 (staff API)",
         version="1.0",
         description=DESCRIPTION,
+        docs_url=None,  # served from the installation under a CSP (projections.api_docs)
+        redoc_url=None,
     )
     app.state.backend = backend
     problems.install(app)
+    install_docs(app)
+    declare_problems(app, refusals, PROBLEM_HEADERS)
 
     app.add_middleware(
         RequestEnvelope,

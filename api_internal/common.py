@@ -1,5 +1,6 @@
 """What the case routes share (routes_filings, routes_bookings): the receipt number in the path,
-If-Match as the expected version, read-your-writes, and the agencies a reader may see."""
+If-Match as the expected version, read-your-writes, the agencies a reader may see, and the
+refusals the routes declare."""
 
 from __future__ import annotations
 
@@ -11,6 +12,14 @@ from api_internal.deps import Backend
 from domain.actor import Actor
 from domain.errors import InvalidInput
 from domain.permissions import CITY_WIDE_READERS, in_jurisdiction
+from projections.api_docs import problems
+
+# A route's own refusals in the OpenAPI document (api_internal.app adds those every route has):
+# a list or a new case (the role may not), one case (also: no such case), and a command on a
+# case (also: the case's state does not allow it, or someone else changed it meanwhile).
+ROLE_REFUSED = problems(403)
+CASE_REFUSED = problems(403, 404)
+COMMAND_REFUSED = problems(403, 404, 409)
 
 # Receipt numbers are letters, digits and dashes; the history route also takes an aggregate
 # id (a UUID), which fits the same pattern. Anything else (a NUL, which PostgreSQL refuses in a

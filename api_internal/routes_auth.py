@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from api_internal.deps import Backend, BackendDep, StaffDep
 from api_internal.login_throttle import LoginThrottled
@@ -147,18 +147,6 @@ def _logged_in(backend: Backend, actor: Actor) -> LoginPublic:
     )
 
 
-class SecondFactorRequired(BaseModel):
-    """The 401 problem of a right password whose account needs its one-time code."""
-
-    status: int = 401
-    code: str = "second_factor_required"
-    message_zh: str
-    message_en: str
-    ticket: str = Field(description="登录票据：与动态口令一起提交到 /api/v1/auth/login/totp")
-    ticket_expires_at: str = Field(description="票据失效时间（Asia/Shanghai）")
-    roles: list[str] = Field(description="账号的全部角色，可在第二步用 role 选择其一")
-
-
 class LoginTicketRequest(Strict):
     ticket: str = Field(min_length=1, max_length=128, description="第一步返回的登录票据")
     one_time_code: str | None = Field(
@@ -193,11 +181,12 @@ THROTTLED = (
     ),
     responses={
         401: {
-            "model": SecondFactorRequired,
             "description": (
                 "用户名、密码或动态口令不正确（`authentication_failed`）；账号已锁定"
                 "（`account_locked`，带 `locked_until`）；或密码正确但须动态口令"
-                "（`second_factor_required`，带登录票据，如下）"
+                "（`second_factor_required`），此时另带登录票据 `ticket`（与动态口令一起提交到 "
+                "/api/v1/auth/login/totp）、票据失效时间 `ticket_expires_at`（Asia/Shanghai）"
+                "和账号的全部角色 `roles`（可在第二步用 role 选择其一）"
             ),
         },
         422: {"description": "账号没有所选角色（`role_not_held`，field 为 role）"},

@@ -11,7 +11,15 @@ from typing import Annotated, Any
 import structlog
 from fastapi import APIRouter, Query, Response
 
-from api_internal.common import ExpectedVersion, Receipt, caught_up, visible_agencies
+from api_internal.common import (
+    CASE_REFUSED,
+    COMMAND_REFUSED,
+    ROLE_REFUSED,
+    ExpectedVersion,
+    Receipt,
+    caught_up,
+    visible_agencies,
+)
 from api_internal.deps import Backend, BackendDep, StaffDep
 from api_internal.schemas import (
     BookingCreate,
@@ -75,6 +83,7 @@ def _done(event: str, receipt_number: str) -> Response:
     "检查期限）；督察和审批领导为所有超期事项。每项含期限、剩余工作日和是否超期，"
     "overdue_by_agency 为各机构超期数；期限所在年份的工作日历尚未配置时 deadline 为 null、"
     "deadline_unknown 为 true，deadline_note 指出应补充的日历文件。",
+    responses=ROLE_REFUSED,
 )
 def booking_queue(
     actor: StaffDep, backend: BackendDep, overdue_only: Annotated[bool, Query()] = False
@@ -98,6 +107,7 @@ def booking_queue(
     "assign 待指派、reply 待回复、inspect 待检查）；每个预约只计一次，协办不重复计数；没有超期"
     "的机构计 0。期限在查询时按工作日历计算，as_of 为计算时刻（北京时间）；期限所在年份的日历"
     "尚未配置、期限未知的预约不计为超期。",
+    responses=ROLE_REFUSED,
 )
 def overdue_per_agency(actor: StaffDep, backend: BackendDep) -> dict[str, Any]:
     authorize(actor, Command.VIEW_OVERDUE_COUNTS, backend.agencies)
@@ -121,7 +131,9 @@ def overdue_per_agency(actor: StaffDep, backend: BackendDep) -> dict[str, Any]:
     }
 
 
-@router.get("/{receipt_number}", summary="预约详情（含联系人，仅限有权人员）")
+@router.get(
+    "/{receipt_number}", summary="预约详情（含联系人，仅限有权人员）", responses=CASE_REFUSED
+)
 def booking_detail(
     receipt_number: Receipt, actor: StaffDep, backend: BackendDep, response: Response
 ) -> dict[str, Any]:
@@ -140,7 +152,11 @@ def booking_detail(
     return row
 
 
-@router.get("/{receipt_number}/history", summary="预约全部历史：何时、何人、何角色、何机构、何事")
+@router.get(
+    "/{receipt_number}/history",
+    summary="预约全部历史：何时、何人、何角色、何机构、何事",
+    responses=CASE_REFUSED,
+)
 def booking_history(
     receipt_number: Receipt, actor: StaffDep, backend: BackendDep
 ) -> dict[str, Any]:
@@ -157,6 +173,7 @@ def booking_history(
     "凭证；本平台出具的备案凭证按本平台记录核对编号、单位和项目，其他凭证须上传扫描件；"
     "只有营业前消防安全检查可选告知承诺方式；统一社会信用代码须通过校验，手机号须有效，"
     "希望检查时间须带时区；联系人姓名和手机号按个人信息密封保存；缺省预约有管辖权的机构。",
+    responses=ROLE_REFUSED,
 )
 def request_booking(body: BookingCreate, actor: StaffDep, backend: BackendDep) -> ReceiptPublic:
     query_code = new_query_code()
@@ -177,6 +194,7 @@ def request_booking(body: BookingCreate, actor: StaffDep, backend: BackendDep) -
     description="规则（第十五条）：仅在“已接收”状态；项目须属本机构（或其上级支队）受理范围，否则"
     "应不予受理；上午收到且为工作日的当日 12:00 前转交，否则下一个工作日 12:00 前，逾期转交照常"
     "办理并记录为逾期；告知承诺方式的预约应当场许可，不能转交。",
+    responses=COMMAND_REFUSED,
 )
 def forward(
     receipt_number: Receipt, body: ForwardingCreate, actor: StaffDep, backend: BackendDep,
@@ -192,6 +210,7 @@ def forward(
     summary="告知承诺：审查时凭承诺书当场许可并转交",
     description="规则：仅告知承诺方式的营业前消防安全检查，且在“已接收”状态、属本机构受理范围；"
     "须引用申请人签署的告知承诺书；许可后 20 个工作日内现场核查，核查不能取消或不予安排。",
+    responses=COMMAND_REFUSED,
 )
 def issue_permit_on_commitment(
     receipt_number: Receipt, body: PermitOnCommitmentCreate, actor: StaffDep, backend: BackendDep,
@@ -208,6 +227,7 @@ def issue_permit_on_commitment(
     summary="不属本机构受理范围，不予受理并告知有管辖权的机构",
     description="规则（第十五条）：仅在“已接收”状态；有管辖权的机构由项目所在区县确定，"
     "不能是本机构。",
+    responses=COMMAND_REFUSED,
 )
 def reject(
     receipt_number: Receipt, actor: StaffDep, backend: BackendDep, version: ExpectedVersion
@@ -225,6 +245,7 @@ def reject(
     summary="指派主办人和协办人",
     description="规则（第十六条）：科室或大队负责人指派一名主办人和若干协办人，均须为承办该预约的"
     "机构的承办人，主办人不得同时为协办人、协办人不得重复；回复之前可重新指派。",
+    responses=COMMAND_REFUSED,
 )
 def assign(
     receipt_number: Receipt, body: HandlersCreate, actor: StaffDep, backend: BackendDep,
@@ -243,6 +264,7 @@ def assign(
     description="规则（第十六条）：仅主办人、在“已指派”状态；窗口收到后（或申请人要求另行安排后）"
     "2 个工作日内回复，逾期回复照常办理并记录为逾期；时段须为工作日的上午或下午、晚于回复时间，"
     "且本机构该半天的检查名额未满（回复即占用一个名额）。",
+    responses=COMMAND_REFUSED,
 )
 def reply_with_slot(
     receipt_number: Receipt, body: SlotOfferCreate, actor: StaffDep, backend: BackendDep,
@@ -260,6 +282,7 @@ def reply_with_slot(
     summary="主办人回复不予安排检查（写明理由）",
     description="规则（第十六条）：仅主办人、在“已指派”状态、2 个工作日内；须写明理由；"
     "告知承诺许可后的现场核查不能不予安排。",
+    responses=COMMAND_REFUSED,
 )
 def reply_with_refusal(
     receipt_number: Receipt, body: RefusalCreate, actor: StaffDep, backend: BackendDep,
@@ -276,6 +299,7 @@ def reply_with_refusal(
     status_code=204,
     summary="窗口代录申请人确认检查时段",
     description="规则：仅在“已回复检查时间”状态，且所回复的时段尚未开始。",
+    responses=COMMAND_REFUSED,
 )
 def accept_slot(
     receipt_number: Receipt, actor: StaffDep, backend: BackendDep, version: ExpectedVersion
@@ -290,6 +314,7 @@ def accept_slot(
     summary="窗口代录申请人要求另行安排时段",
     description="规则：仅在“已回复检查时间”状态；释放所占名额，开始新一轮回复周期"
     "（自要求之时起 2 个工作日内回复）。",
+    responses=COMMAND_REFUSED,
 )
 def request_another_slot(
     receipt_number: Receipt, actor: StaffDep, backend: BackendDep, version: ExpectedVersion
@@ -304,6 +329,7 @@ def request_another_slot(
     summary="窗口代录申请人取消预约",
     description="规则：检查之前可取消（检查时段开始后不能取消），释放所占名额；"
     "告知承诺许可后的现场核查不能取消。",
+    responses=COMMAND_REFUSED,
 )
 def cancel(
     receipt_number: Receipt, body: CancellationCreate, actor: StaffDep, backend: BackendDep,
@@ -319,6 +345,7 @@ def cancel(
     summary="主办人记录检查结果（合格，或不合格并列明问题和复查日期）",
     description="规则：仅主办人、在“检查时间已确认”状态，且检查时段已开始；不合格须列明发现的问题"
     "并确定检查日之后某个工作日复查；合格则无复查。",
+    responses=COMMAND_REFUSED,
 )
 def record_result(
     receipt_number: Receipt, body: BookingResultCreate, actor: StaffDep, backend: BackendDep,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import structlog
 from fastapi import APIRouter, Response
 
-from api_internal.common import Receipt, caught_up
+from api_internal.common import COMMAND_REFUSED, Receipt, caught_up
 from api_internal.deps import BackendDep, StaffDep
 from domain.errors import IllegalTransition, NotFound
 from domain.filing import FilingStatus
@@ -30,7 +30,10 @@ router = APIRouter(prefix="/api/v1/filings", tags=["消防备案 filings"])
     description="有权查看该备案的人员可下载其备案凭证 PDF（与申请人下载的相同，含核验二维码）；"
     "已撤销的凭证标明“已撤销”。尚未出具凭证返回 409（`certificate_not_issued`）。",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}, "description": "备案凭证 PDF"}},
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "备案凭证 PDF"},
+        **COMMAND_REFUSED,
+    },
 )
 def certificate_pdf(receipt_number: Receipt, actor: StaffDep, backend: BackendDep) -> Response:
     receipt = receipt_number.upper()

@@ -9,7 +9,15 @@ from typing import Annotated, Any
 import structlog
 from fastapi import APIRouter, Query, Response
 
-from api_internal.common import ExpectedVersion, Receipt, caught_up, visible_agencies
+from api_internal.common import (
+    CASE_REFUSED,
+    COMMAND_REFUSED,
+    ROLE_REFUSED,
+    ExpectedVersion,
+    Receipt,
+    caught_up,
+    visible_agencies,
+)
 from api_internal.deps import BackendDep, StaffDep
 from api_internal.schemas import (
     CertificatePublic,
@@ -50,6 +58,7 @@ def checklists(actor: StaffDep) -> dict[str, Any]:
     "为全市），每项含审查期限（收到材料后 5 个工作日）、剩余工作日和是否超期；"
     "期限所在年份的工作日历尚未配置时，deadline 为 null、deadline_unknown 为 true，"
     "deadline_note 指出应补充的日历文件。",
+    responses=ROLE_REFUSED,
 )
 def review_queue(
     actor: StaffDep, backend: BackendDep, overdue_only: Annotated[bool, Query()] = False
@@ -65,7 +74,9 @@ def review_queue(
     }
 
 
-@router.get("/{receipt_number}", summary="备案详情（含联系人，仅限有权人员）")
+@router.get(
+    "/{receipt_number}", summary="备案详情（含联系人，仅限有权人员）", responses=CASE_REFUSED
+)
 def filing_detail(
     receipt_number: Receipt, actor: StaffDep, backend: BackendDep, response: Response
 ) -> dict[str, Any]:
@@ -80,7 +91,11 @@ def filing_detail(
     return row
 
 
-@router.get("/{receipt_number}/history", summary="案件全部历史：何时、何人、何角色、何机构、何事")
+@router.get(
+    "/{receipt_number}/history",
+    summary="案件全部历史：何时、何人、何角色、何机构、何事",
+    responses=CASE_REFUSED,
+)
 def filing_history(receipt_number: Receipt, actor: StaffDep, backend: BackendDep) -> dict[str, Any]:
     entries = backend.services.audit.history(actor, receipt_number.upper())
     return {"receipt_number": receipt_number.upper(), "events": [asdict(e) for e in entries]}
@@ -93,6 +108,7 @@ def filing_history(receipt_number: Receipt, actor: StaffDep, backend: BackendDep
     description="规则：统一社会信用代码须通过 GB 32100 校验；联系人手机号须为有效的 11 位手机号；"
     "工程所在区县须属本市，缺省由其确定管辖机构；材料项须属于该类备案的材料清单且不重复；"
     "联系人姓名和手机号按个人信息密封保存。",
+    responses=ROLE_REFUSED,
 )
 def submit_filing(body: FilingCreate, actor: StaffDep, backend: BackendDep) -> ReceiptPublic:
     query_code = new_query_code()
@@ -114,6 +130,7 @@ def submit_filing(body: FilingCreate, actor: StaffDep, backend: BackendDep) -> R
     description="规则：仅在“待审查”状态且收到材料后 5 个工作日内；"
     "逐项写明缺少或不符合法定形式及理由；"
     "再次通知只能列出上次通知后申请人修改过的项，或上次通知已列出的项。",
+    responses=COMMAND_REFUSED,
 )
 def issue_supplement_notice(
     receipt_number: Receipt, body: SupplementNoticeCreate, actor: StaffDep, backend: BackendDep,
@@ -134,6 +151,7 @@ def issue_supplement_notice(
     status_code=204,
     summary="窗口代录补正材料",
     description="规则：仅在“待补正”状态；须至少修改一项材料。",
+    responses=COMMAND_REFUSED,
 )
 def resubmit(
     receipt_number: Receipt, body: ResubmissionCreate, actor: StaffDep, backend: BackendDep,
@@ -153,6 +171,7 @@ def resubmit(
     "/{receipt_number}/certificate",
     summary="出具备案凭证",
     description="规则：仅在“待审查”状态且必备材料齐全；编号按机构、类型、年度连续编号。",
+    responses=COMMAND_REFUSED,
 )
 def issue_certificate(
     receipt_number: Receipt, actor: StaffDep, backend: BackendDep, version: ExpectedVersion
@@ -162,7 +181,12 @@ def issue_certificate(
     return CertificatePublic(certificate_number=number)
 
 
-@router.post("/{receipt_number}/withdrawal", status_code=204, summary="撤回备案（申请人书面申请）")
+@router.post(
+    "/{receipt_number}/withdrawal",
+    status_code=204,
+    summary="撤回备案（申请人书面申请）",
+    responses=COMMAND_REFUSED,
+)
 def withdraw(
     receipt_number: Receipt, body: WithdrawalCreate, actor: StaffDep, backend: BackendDep,
     version: ExpectedVersion,
@@ -176,6 +200,7 @@ def withdraw(
     "/{receipt_number}/referral",
     summary="无管辖权不予受理，告知有管辖权的机构",
     description="规则：仅在“待审查”状态；有管辖权的机构由工程所在区县确定，不能是本机构。",
+    responses=COMMAND_REFUSED,
 )
 def refer(
     receipt_number: Receipt, actor: StaffDep, backend: BackendDep, version: ExpectedVersion
@@ -188,7 +213,10 @@ def refer(
 
 
 @router.post(
-    "/{receipt_number}/inspection-selection", status_code=204, summary="记录被随机抽中检查"
+    "/{receipt_number}/inspection-selection",
+    status_code=204,
+    summary="记录被随机抽中检查",
+    responses=COMMAND_REFUSED,
 )
 def select_for_inspection(
     receipt_number: Receipt, body: SelectionCreate, actor: StaffDep, backend: BackendDep,
@@ -205,6 +233,7 @@ def select_for_inspection(
     "/{receipt_number}/inspection-result",
     status_code=204,
     summary="记录检查结果（合格，或不合格并列明问题）",
+    responses=COMMAND_REFUSED,
 )
 def record_inspection_result(
     receipt_number: Receipt, body: InspectionResultCreate, actor: StaffDep, backend: BackendDep,
@@ -221,6 +250,7 @@ def record_inspection_result(
     "/{receipt_number}/result-approval",
     status_code=204,
     summary="批准公布检查结果（审批人不得为结果记录人）",
+    responses=COMMAND_REFUSED,
 )
 def approve_result(
     receipt_number: Receipt, actor: StaffDep, backend: BackendDep, version: ExpectedVersion
@@ -235,6 +265,7 @@ def approve_result(
     status_code=204,
     summary="撤销备案凭证（审批领导；理由随撤销公示）",
     description="规则：仅对已出具备案凭证的备案；须写明理由；外网凭证核验随即显示“已撤销”。",
+    responses=COMMAND_REFUSED,
 )
 def revoke_certificate(
     receipt_number: Receipt,

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api_internal.common import caught_up
+from api_internal.common import ROLE_REFUSED, caught_up
 from api_internal.deps import BackendDep, StaffDep
 from domain.permissions import Command, authorize
 
@@ -24,6 +24,7 @@ router = APIRouter(prefix="/api/v1/intake", tags=["网上申报 intake"])
     "在进度查询页看到的相同）、拒收时间（北京时间）。受理窗口、纪保督察和审计管理员可看全市"
     "（拒收的申报未成为案件，常常无法确定管辖机构；所列内容不含个人信息）。按拒收时间倒序，"
     "page 从 1 起，size 每页 1-100 条（默认 20）；可按 receipt_number 查一件。",
+    responses=ROLE_REFUSED,
 )
 def quarantined_submissions(
     actor: StaffDep,

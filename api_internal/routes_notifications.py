@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
+from api_internal.common import CASE_REFUSED
 from api_internal.deps import Backend, BackendDep, StaffDep
 from domain.errors import NotFound
 from domain.permissions import Command, authorize
@@ -62,6 +63,7 @@ def _public(row: dict[str, Any], backend: Backend) -> dict[str, Any]:
     "待发送（含等待重试，next_attempt_at 为下次尝试时间）、sending 发送中、sent 已发送、failed "
     "多次尝试后失败、recipient_erased 联系人个人信息已删除未发送、expired 事件过久未发送。"
     "手机号仅显示前 3 位和后 4 位；通知内容不含联系人姓名和查询码。",
+    responses=CASE_REFUSED,
 )
 def notifications(
     actor: StaffDep,

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from api_internal.common import ROLE_REFUSED
 from api_internal.deps import Backend, BackendDep, StaffDep
 from api_internal.login_throttle import FailingSource
 from domain.actor import Actor
@@ -72,6 +73,7 @@ class LoginAttemptsPublic(BaseModel):
     "首次和最近一次失败的时间、最近一次的原因、该账号对该来源锁定到何时（最近的在前，最多 200 "
     "条，保留 30 天）；另列窗口期内对各账号登录失败的来源及其被限制到何时。不含任何密码或动态"
     "口令。时间为北京时间。仅安全管理员可查看。",
+    responses=ROLE_REFUSED,
 )
 def login_attempts(actor: StaffDep, backend: BackendDep) -> LoginAttemptsPublic:
     watch = login_watch(backend, actor)

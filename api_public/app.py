@@ -3,12 +3,15 @@ reads the public read models only."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api_public import problems, routes, routes_availability, routes_certificate, routes_intake
 from api_public.pages import install_pages
 from api_public.routes import PublicBackend
+from projections.api_docs import declare_problems, has_json_body, install_docs
 from projections.client_address import ClientAddress
 
 DESCRIPTION = """
@@ -86,12 +89,30 @@ class BodyLimit:
         await self.app(scope, receive, send)
 
 
+def refusals(path: str, method: str, operation: dict[str, Any]) -> set[int]:
+    """What an operation can answer besides what its route declares: BodyLimit's 411 and 413
+    on every request, 429 on the API (its every router is ``rate_limited``), and 400 for a
+    JSON body that cannot even be decoded."""
+    found = {411, 413}
+    if path.startswith("/api/"):
+        found.add(429)
+    if has_json_body(operation):
+        found.add(400)
+    return found
+
+
 def create_public_app(backend: PublicBackend) -> FastAPI:
     app = FastAPI(
-        title="firegov 互联网公众接口 (public API)", version="1.0", description=DESCRIPTION
+        title="firegov 互联网公众接口 (public API)",
+        version="1.0",
+        description=DESCRIPTION,
+        docs_url=None,  # served from the installation under a CSP (projections.api_docs)
+        redoc_url=None,
     )
     app.state.backend = backend
     problems.install(app)
+    install_docs(app)
+    declare_problems(app, refusals, {})
     largest = backend.intake.max_submission_bytes if backend.intake else 0
     app.add_middleware(BodyLimit, max_body=largest + routes_intake.MULTIPART_OVERHEAD)
     app.add_middleware(SecurityHeaders)

@@ -19,6 +19,7 @@ from api_public.problems import PublicProblem
 from api_public.ratelimit import RateLimiter
 from bridge.contract.query_code import verify_query_code
 from bridge.intake.public import PublicIntake
+from projections.api_docs import problems
 from projections.client_address import TrustedProxies, client_key_of
 from projections.public.queries import PublicQueries
 from projections.public.views import STATUS_NAMES_ZH, STEP_NAMES_ZH
@@ -84,6 +85,7 @@ router.dependencies.append(Depends(rate_limited))
     description="备案（BA…）或预约（YY…）的受理编号查询状态、时间线和期限；在 `X-Query-Code` "
     "头中提交查询码后，另显示单位、工程、补正事项、检查时间（上午/下午）、不予安排或不予受理的"
     "理由、检查结果等详情。查询码错误返回 403；每个地址每分钟最多尝试 10 次查询码。",
+    responses=problems(403, 404),
 )
 def track_case(
     receipt_number: str,

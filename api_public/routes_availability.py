@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from api_public.problems import PublicProblem
 from api_public.routes import BackendDep, rate_limited
+from projections.api_docs import problems
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(rate_limited)])
 
@@ -36,6 +37,7 @@ def unknown_agency(code: str) -> PublicProblem:
     tags=["预约 bookings"],
     summary="某机构可预约检查的工作日（上午/下午剩余名额）",
     description=AVAILABILITY_DESCRIPTION + "机构代码未知返回 404。",
+    responses=problems(404),
 )
 def agency_availability(code: str, backend: BackendDep, response: Response) -> dict[str, Any]:
     response.headers["Cache-Control"] = "no-cache"  # a place booked a moment ago is gone
@@ -50,6 +52,7 @@ def agency_availability(code: str, backend: BackendDep, response: Response) -> d
     tags=["预约 bookings"],
     summary="各机构可预约检查的工作日（上午/下午剩余名额）",
     description=AVAILABILITY_DESCRIPTION + "可按机构代码（agency）筛选；机构代码未知返回 404。",
+    responses=problems(404),
 )
 def availability(
     backend: BackendDep,

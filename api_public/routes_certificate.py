@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Path, Response
 
 from api_public.problems import PublicProblem
 from api_public.routes import BackendDep, rate_limited
+from projections.api_docs import problems
 from projections.certificate_pdf import (
     CertificateFacts,
     content_disposition,
@@ -35,7 +36,10 @@ _render = lru_cache(maxsize=64)(render_certificate)
     "以及打开核验页面 `/verify/{凭证编号}` 的二维码；已撤销的凭证标明“已撤销”。"
     "未找到返回 404。",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}, "description": "备案凭证 PDF"}},
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "备案凭证 PDF"},
+        **problems(404),
+    },
 )
 def certificate_pdf(
     certificate_number: Annotated[str, Path(max_length=64)], backend: BackendDep

@@ -19,17 +19,71 @@ from api_public.problems import PublicProblem
 from api_public.routes import BackendDep, PublicBackend, limited, rate_limited
 from bridge.contract.intake import (
     ANSWER_FORMAT,
+    BASIS_DOCUMENT,
+    BOOKING_FIELDS,
     BOOKING_FORMAT,
+    FILING_FIELDS,
     FILING_FORMAT,
     RESUBMISSION_FORMAT,
     IntakeInvalid,
 )
+from bridge.contract.intake import Field as ContractField
 from bridge.contract.query_code import verify_query_code
 from bridge.intake.public import IdempotencyConflict, IntakeUnavailable, PublicIntake, Upload
+from projections.api_docs import multipart_body, problems
 from projections.client_address import client_key_of
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(rate_limited)])
 MULTIPART_OVERHEAD = 1024 * 1024
+
+
+def submission_part(fields: dict[str, ContractField]) -> dict[str, Any]:
+    """The ``submission`` part as JSON Schema, from the intake contract's own field table."""
+    return {
+        "type": "object",
+        "properties": {
+            name: {"type": "boolean"}
+            if field.kind is bool
+            else {"type": "string", "maxLength": field.longest}
+            for name, field in fields.items()
+        },
+        "required": [name for name, field in fields.items() if field.required],
+        "additionalProperties": False,
+    }
+
+
+FILES = "文件（PDF、JPEG、PNG、OFD，按内容判定）/ a file"
+FILING_BODY = multipart_body(
+    {"submission": submission_part(FILING_FIELDS)}, ["submission"], "材料项代码 → " + FILES
+)
+BOOKING_BODY = multipart_body(
+    {
+        "submission": submission_part(BOOKING_FIELDS),
+        BASIS_DOCUMENT: {"type": "string", "format": "binary", "description": FILES},
+    },
+    ["submission"],
+    "不接收其他文件 / no other file",
+)
+RESUBMISSION_BODY = multipart_body({}, [], "材料项代码 → " + FILES)
+# What the intake routes answer beyond every API route (api_public.app adds 411, 413, 429).
+SUBMISSION_REFUSED = problems(
+    400, 404, 409, 413, 415, 503,
+    s400="multipart 无法解析，或字段、文件超过 40 个 / the form cannot be read",
+    s404="本站不接收网上申报 / this site takes no submissions",
+    s409="同一 Idempotency-Key 已用于不同的提交 / the key was used for another submission",
+    s413="文件或材料合计过大 / a file or the files together are too large",
+    s415="文件类型不被接受，或扩展名与内容不符 / a file's type is not accepted",
+    s503="暂时无法接收，未保存任何内容（带 Retry-After）/ nothing was kept, retry later",
+)  # fmt: skip
+STEP_REFUSED = {
+    **SUBMISSION_REFUSED,
+    **problems(
+        403, 404, 409,
+        s403="查询码不正确 / wrong query code",
+        s404="没有该受理编号的记录，或本站不接收网上申报 / no such case",
+        s409="事项不在等待此项操作的阶段，或 Idempotency-Key 已用于不同的提交 / not now",
+    ),
+}  # fmt: skip
 
 
 def refused(error: IntakeInvalid) -> PublicProblem:
@@ -133,6 +187,8 @@ async def hand_over(
     " project_address, district, contact_name, contact_phone）与每个材料项一个文件（字段名为材料项"
     "代码）。文件类型按内容判定（PDF、JPEG、PNG、OFD），扩展名须与内容一致，压缩包不予接收。"
     "返回受理编号和查询码（只显示这一次）。同一 `Idempotency-Key` 重复提交返回第一次的答复。",
+    responses=SUBMISSION_REFUSED,
+    openapi_extra=FILING_BODY,
 )
 async def submit_filing(
     request: Request, backend: BackendDep, idempotency_key: IdempotencyKey = None
@@ -155,6 +211,8 @@ async def submit_filing(
     "由本平台出具：true/false））。凭证不是本平台出具的，须以 `basis_document` 字段上传其扫描件"
     "（PDF、JPEG、PNG、OFD）。返回受理编号（YY 开头）和查询码（只显示这一次）；同一 "
     "`Idempotency-Key` 重复提交返回第一次的答复。",
+    responses=SUBMISSION_REFUSED,
+    openapi_extra=BOOKING_BODY,
 )
 async def submit_booking(
     request: Request, backend: BackendDep, idempotency_key: IdempotencyKey = None
@@ -204,6 +262,8 @@ def own_case(
     description="补正通知之后，申请人上传通知所列材料（multipart，每个材料项一个文件，字段名为材料项"
     "代码），在 `X-Query-Code` 头中提交查询码。未上传的材料项保持原样。"
     "返回本次提交的编号（BZ 开头）；内网核对查询码和材料后受理，进度在原受理编号下查询。",
+    responses=STEP_REFUSED,
+    openapi_extra=RESUBMISSION_BODY,
 )
 async def resubmit_filing(
     receipt_number: str,
@@ -240,6 +300,7 @@ class AnswerCreate(BaseModel):
     description="承办人回复检查时间后，申请人接受（accept）、另选时段（another，开始新的 2 个工作日"
     "答复期限）或取消预约（cancel）；在 `X-Query-Code` 头中提交查询码。"
     "返回本次答复的编号（DF 开头）；内网核对查询码后办理，进度在原受理编号下查询。",
+    responses={status: STEP_REFUSED[status] for status in (403, 404, 409, 503)},
 )
 async def answer_booking(
     receipt_number: str,

@@ -395,7 +395,11 @@ def test_the_two_steps_are_documented_in_openapi(client: TestClient) -> None:
     second = spec["paths"]["/api/v1/auth/login/totp"]["post"]
 
     assert "second_factor_required" in login["description"]
-    assert "ticket" in spec["components"]["schemas"]["SecondFactorRequired"]["properties"]
+    refused = login["responses"]["401"]
+    assert "ticket" in refused["description"]
+    assert refused["content"] == {
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+    }
     assert "login_ticket_invalid" in second["responses"]["401"]["description"]
     assert "role_not_held" in second["responses"]["422"]["description"]
     request = second["requestBody"]["content"]["application/json"]["schema"]["$ref"]

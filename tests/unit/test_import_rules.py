@@ -37,6 +37,9 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     # The check that a follower of the log never skips an event (issue 16): the internal read
     # models, the ledger and the outbound bridge follow the log with it; only the store.
     "projections.log_guard": frozenset({"projections.store"}),
+    # The /docs page served from the installation and the problem schema of both OpenAPI
+    # documents: neutral too, so the two APIs document their refusals alike.
+    "projections.api_docs": frozenset(),
     # Whom a request counts as (the client key, trusted proxies): neutral too, so both APIs
     # count their clients by the same rule (docs/security.md).
     "projections.client_address": frozenset(),
@@ -60,6 +63,7 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
             "projections.internal",
             "projections.store",
             "projections.certificate_pdf",
+            "projections.api_docs",
             "projections.client_address",
         }
     ),
@@ -68,6 +72,7 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
             "projections.public",
             "projections.store",
             "projections.certificate_pdf",
+            "projections.api_docs",
             "projections.client_address",
             "bridge.contract",
             "bridge.intake",
