@@ -120,8 +120,17 @@ def create_public_app(backend: PublicBackend) -> FastAPI:
     app.add_middleware(ClientAddress, trusted=backend.trusted_proxies)
 
     @app.get("/health", tags=["运行 operations"], summary="存活检查")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
+    def health() -> dict[str, object]:
+        # How far the internal calendar reaches, as the bridge last said (issue 16): null
+        # until the first word, and when this year itself is not covered.
+        coverage = backend.queries.calendar_coverage()
+        return {
+            "status": "ok",
+            "calendar_covered_until": coverage["covered_until"] if coverage else None,
+            "calendar_first_uncovered_year": (
+                int(coverage["first_uncovered_year"]) if coverage else None
+            ),
+        }
 
     app.include_router(routes.router)
     app.include_router(routes_intake.router)

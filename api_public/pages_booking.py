@@ -38,6 +38,7 @@ from api_public.pages_steps import (
     uploads_of_draft,
 )
 from api_public.routes import rate_limited
+from api_public.routes_availability import calendar_note
 from bridge.contract.intake import BASIS_DOCUMENT, BOOKING_FIELDS, BOOKING_FORMAT
 
 router = APIRouter(
@@ -126,6 +127,7 @@ def page(
     }
     if step == 2:
         context["days"] = days_with_room(request, fields.get("agency", ""))
+        context["calendar_note"] = calendar_note(backend)
     return render(request, f"book_step{step}.html", context, status)
 
 

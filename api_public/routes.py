@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
-from api_public.booking_tracking import booking_summary
+from api_public.booking_tracking import booking_summary, pending_notes
 from api_public.pages_budgets import DraftLimits
 from api_public.pages_catalogue import Catalogue, Operator
 from api_public.problems import PublicProblem
@@ -134,6 +134,7 @@ def track_case(
         "status_zh": STATUS_NAMES_ZH.get(case["status"], case["status"]),
         "received_at": case["received_at"],
         "review_deadline": case["review_deadline"],
+        "deadlines_pending": pending_notes(case),
         "agency_name": case["agency_name"],
         "details_shown": detailed,
         "timeline": [

@@ -5,12 +5,14 @@ it only drops the half days that have begun."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from api_public.pages_render import SHANGHAI
 from api_public.problems import PublicProblem
-from api_public.routes import BackendDep, rate_limited
+from api_public.routes import BackendDep, PublicBackend, rate_limited
 from projections.api_docs import problems
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(rate_limited)])
@@ -44,7 +46,7 @@ def agency_availability(code: str, backend: BackendDep, response: Response) -> d
     found = backend.queries.availability(backend.clock(), code.strip()[:32])
     if not found:
         raise unknown_agency(code[:32])
-    return found[0]
+    return found[0] | {"calendar_note": calendar_note(backend)}
 
 
 @router.get(
@@ -63,4 +65,28 @@ def availability(
     found = backend.queries.availability(backend.clock(), agency.strip() if agency else None)
     if agency and not found:
         raise unknown_agency(agency)
-    return {"agencies": found}
+    return {"agencies": found, "calendar_note": calendar_note(backend)}
+
+
+# The list of days is at most FIREGOV_AVAILABILITY_DAYS (20) working days: about four weeks,
+# six around the Spring Festival. Within this many days of the calendar's end, say why it ends.
+NOTE_WITHIN_DAYS = 45
+
+
+def calendar_note(backend: PublicBackend) -> dict[str, Any] | None:
+    """Why the list of days ends early: the next year's holidays are not published yet (issue
+    16). None when the calendar reaches far enough, or before the internal side said anything."""
+    coverage = backend.queries.calendar_coverage()
+    if coverage is None:
+        return None
+    today = backend.clock().astimezone(SHANGHAI).date()
+    until, year = coverage["covered_until"], int(coverage["first_uncovered_year"])
+    if until is not None and (date.fromisoformat(until) - today).days > NOTE_WITHIN_DAYS:
+        return None
+    return {
+        "covered_until": until,
+        "year": year,
+        "message_zh": f"{year}年的日期待国务院公布{year}年节假日安排后开放预约",
+        "message_en": f"Days in {year} open for booking once the State Council publishes the "
+        f"holidays of {year}",
+    }
