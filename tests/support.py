@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import os
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -37,6 +39,25 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.now = self.now + timedelta(**delta)
+
+
+class TickingClock:
+    """Real time moved to a start the test chooses, for installations that run on their own
+    (the browser tests, the benchmarks): time passes, but the day is never the machine's.
+    ``advance`` jumps ahead (e.g. to the next day)."""
+
+    def __init__(self, start: datetime) -> None:
+        self._start, self._began = start, time.monotonic()
+        self._offset = timedelta()
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            return self._start + self._offset + timedelta(seconds=time.monotonic() - self._began)
+
+    def advance(self, **delta: float) -> None:
+        with self._lock:
+            self._offset += timedelta(**delta)
 
 
 def settings_for(

@@ -61,7 +61,7 @@ from deployment.sides import (
 )
 from domain.actor import Actor, Role
 from domain.query_code import hash_query_code, new_query_code
-from tests.support import filing_input, settings_for
+from tests.support import TUESDAY_MORNING, TickingClock, filing_input, settings_for
 
 NATS_CONFIG = Path(__file__).resolve().parents[2] / "deployment" / "nats" / "firegov.conf"
 CLERK = Actor("bench-window", Role.WINDOW_CLERK, "zz-jinshui")
@@ -85,8 +85,10 @@ class Installation:
 
 
 def install(directory: Path, nats: NatsAccess | None) -> Installation:
-    """One installation on the real clock: the outbound bridge and the public side over the
-    ferry, or over NATS (built as deployment/sides.py builds them)."""
+    """One installation on a clock that ticks with real time from a fixed working morning (the
+    lags are measured with time.perf_counter; the day is never the machine's, whose year the
+    calendar may not cover): the outbound bridge and the public side over the ferry, or over
+    NATS (built as deployment/sides.py builds them)."""
     if nats is None:
         settings = settings_for(directory)
     else:
@@ -97,7 +99,8 @@ def install(directory: Path, nats: NatsAccess | None) -> Installation:
             nats_credentials=nats.bridge_credentials,
             nats_intake_credentials=nats.intake_credentials,
         )
-    platform = build_platform(settings)  # the real clock: lags are measured in real time
+    clock = TickingClock(TUESDAY_MORNING)
+    platform = build_platform(settings, clock=clock)
     ensure_bridge_keys(settings)
     sink = outbound_sink(settings)
     public_settings = embedded_public_settings(settings)
@@ -117,7 +120,7 @@ def install(directory: Path, nats: NatsAccess | None) -> Installation:
         platform,
         build_outbound(platform, settings, sink=sink),
         sink,
-        build_public(public_settings),
+        build_public(public_settings, clock=clock),
     )
 
 

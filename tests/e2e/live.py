@@ -1,9 +1,9 @@
 """A live embedded installation for the browser tests, wired as ``firegov run`` wires it: the
 staff app and the public app under uvicorn (each in a thread, on a free port), and the
 followers (projector, ledger, days with room, notifier), the outbound bridge, the receiver and
-the intake importer running as loops in threads. Only the clock is the test's: it starts on a
-working morning and ticks with real time, so that deadlines, days with room and one-time codes
-are those of an ordinary working day whatever day the tests run on.
+the intake importer running as loops in threads. Only the clock is the test's: it starts at
+a fixed working morning (``START``) and ticks with real time, so that deadlines, days with room
+and one-time codes are those of the same ordinary working day whatever day the tests run on.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
@@ -36,38 +34,20 @@ from deployment.sides import (
     ensure_bridge_keys,
 )
 from domain.actor import Role
-from domain.calendar import SHANGHAI, WorkingDayCalendar
-from tests.support import PASSWORD, open_account, settings_for
+from domain.calendar import WorkingDayCalendar
+from tests.support import PASSWORD, TUESDAY_MORNING, TickingClock, open_account, settings_for
 
 JINSHUI = "zz-jinshui"
 # Small enough that the "file too large" test uploads little, large enough for real scans.
 MAX_FILE_BYTES = 512 * 1024
 
 
-class TickingClock:
-    """Real time, moved to a chosen start; ``advance`` jumps ahead (e.g. to the next day)."""
-
-    def __init__(self, start: datetime) -> None:
-        self._start, self._began = start, time.monotonic()
-        self._offset = timedelta()
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            return self._start + self._offset + timedelta(seconds=time.monotonic() - self._began)
-
-    def advance(self, **delta: float) -> None:
-        with self._lock:
-            self._offset += timedelta(**delta)
-
-
-def next_working_morning(calendar: WorkingDayCalendar, after: date) -> datetime:
-    """09:30 (Shanghai) of the first working day after ``after``: in the future, so that the
-    browser keeps every cookie the servers set, and never a weekend or a holiday."""
-    day = after + timedelta(days=1)
-    while not calendar.is_working_day(day):
-        day += timedelta(days=1)
-    return datetime.combine(day, clock_time(9, 30), tzinfo=SHANGHAI)
+# The installation's clock starts here whatever day the tests run on (tests/support.py):
+# 09:30 (Shanghai) on an ordinary working Tuesday of a year the calendar package covers, so
+# that the 5-working-day deadlines and the 20 working days with room stay in covered days. It
+# ticks with real time from there. The browser's own clock does not matter: every cookie the
+# servers set carries a Max-Age, never a date computed from the installation's clock.
+START = TUESDAY_MORNING
 
 
 @dataclass(frozen=True)
@@ -213,9 +193,8 @@ def live_site(tmp_path: Path) -> Iterator[LiveSite]:
         settings_for(tmp_path, availability_seconds=0.5, intake_max_file_bytes=MAX_FILE_BYTES),
         public_base_url=portal,
     )
-    clock = TickingClock(
-        next_working_morning(WorkingDayCalendar(settings.calendar_dir), date.today())
-    )
+    assert WorkingDayCalendar(settings.calendar_dir).is_working_day(START.date())
+    clock = TickingClock(START)
     platform = build_platform(settings, clock=clock)
     try:
         ensure_bridge_keys(settings)

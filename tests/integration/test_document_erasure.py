@@ -11,7 +11,6 @@ import hashlib
 import os
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -29,7 +28,7 @@ from tests.integration.bridge_fixtures import CLERK, Installation, install
 from tests.integration.test_booking_intake import post
 from tests.integration.test_cli import firegov
 from tests.integration.test_staff_pages import Desk, assert_accessible_page
-from tests.support import client_of, filing_input, open_account, settings_for
+from tests.support import TUESDAY_MORNING, client_of, filing_input, open_account, settings_for
 
 JINSHUI = "zz-jinshui"
 # The scan of a certificate that names the contact: what must not outlive their erasure.
@@ -144,7 +143,7 @@ def test_a_sealed_document_cannot_be_opened_once_its_key_is_gone_even_from_a_cop
     backup = tmp_path / "backup"
     shutil.copytree(tmp_path / "documents", backup)
 
-    sealer.erase(subject, datetime.now(UTC))
+    sealer.erase(subject, TUESDAY_MORNING)
 
     with pytest.raises(DocumentErased):
         DocumentStore(backup, sealer).read(reference, [subject])
@@ -180,7 +179,7 @@ def test_the_same_file_in_two_submissions_survives_the_erasure_of_one(tmp_path: 
     reference, _ = store.keep(SCAN, first)
     store.keep(SCAN, second)
 
-    sealer.erase(first, datetime.now(UTC))
+    sealer.erase(first, TUESDAY_MORNING)
     store.shred(first)
 
     assert store.read(reference, [second]) == SCAN
