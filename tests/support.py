@@ -60,9 +60,22 @@ class TickingClock:
             self._offset += timedelta(**delta)
 
 
+# The working-day calendars of the tests (tests/calendars/README.md): the package's years and
+# nothing else, whatever deployment/calendar holds one day; a test that needs a later year brings
+# its file (tests/calendars/hypothetical/, never a real arrangement).
+TEST_CALENDARS = Path(__file__).resolve().parent / "calendars"
+PACKAGE_ONLY = TEST_CALENDARS / "package-only"
+HYPOTHETICAL = TEST_CALENDARS / "hypothetical"
+
+
 def settings_for(
     tmp_path: Path, database_url: str | None = None, schema: str = "public", **extra: Any
 ) -> InternalSettings:
+    """An installation in ``tmp_path``; its calendar directory, ``tmp_path/calendar``, starts
+    empty (the package's years only) unless ``calendar_dir`` is given."""
+    if "calendar_dir" not in extra:
+        extra["calendar_dir"] = tmp_path / "calendar"
+        extra["calendar_dir"].mkdir(parents=True, exist_ok=True)
     return InternalSettings(
         data_dir=tmp_path / "var",
         internal_database_url=database_url,
@@ -125,7 +138,7 @@ def memory_services(clock: Clock) -> Any:
     app = FiregovApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     context = Context(
         app=app,
-        calendar=WorkingDayCalendar(PACKAGE_DIR / "calendar"),
+        calendar=WorkingDayCalendar(PACKAGE_ONLY),
         agencies=AgencyDirectory.from_toml(PACKAGE_DIR / "data" / "zhengzhou.toml"),
         sealer=Sealer(InMemorySubjectKeyStore(), os.urandom(32)),
         clock=clock,

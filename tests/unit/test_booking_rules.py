@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,7 +35,15 @@ from domain.sealing import is_sealed
 from domain.services import Services
 from domain.services.bookings import booking_id
 from tests.booking_support import DETACHMENT, ERQI, JINSHUI, booking_input, staff
-from tests.support import Clock, credit_code, document, filing_input, materials, memory_services
+from tests.support import (
+    HYPOTHETICAL,
+    Clock,
+    credit_code,
+    document,
+    filing_input,
+    materials,
+    memory_services,
+)
 
 WINDOW = Actor("window-jinshui", Role.WINDOW_CLERK, JINSHUI)
 ERQI_WINDOW = Actor("window-erqi", Role.WINDOW_CLERK, ERQI)
@@ -434,13 +441,9 @@ def test_forwarding_in_an_uncovered_year_asks_for_the_calendar_and_records_nothi
 
 
 def test_with_the_operators_2027_calendar_the_new_year_deadline_is_known(
-    services: Services, clock: Clock, tmp_path: Path
+    services: Services, clock: Clock
 ) -> None:
-    (tmp_path / "2027.toml").write_text(
-        'year = 2027\nsource = "test"\ncomplete = true\nholidays = ["2027-01-01"]\n',
-        encoding="utf-8",
-    )
-    services.context.calendar = WorkingDayCalendar(tmp_path)
+    services.context.calendar = WorkingDayCalendar(HYPOTHETICAL)  # a made-up 2027 file
     clock.now = at(2026, 12, 31, 15, 0)
     receipt = request(services)
     clock.now = at(2027, 1, 4, 11, 0)
