@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,8 @@ from deployment.sides import (
     ensure_bridge_keys,
 )
 from domain.actor import Role
-from domain.calendar import WorkingDayCalendar
-from tests.support import PASSWORD, TUESDAY_MORNING, TickingClock, open_account, settings_for
+from domain.calendar import SHANGHAI, WorkingDayCalendar
+from tests.support import PASSWORD, TickingClock, open_account, settings_for
 
 JINSHUI = "zz-jinshui"
 # Small enough that the "file too large" test uploads little, large enough for real scans.
@@ -43,11 +44,13 @@ MAX_FILE_BYTES = 512 * 1024
 
 
 # The installation's clock starts here whatever day the tests run on (tests/support.py):
-# 09:30 (Shanghai) on an ordinary working Tuesday of a year the calendar package covers, so
-# that the 5-working-day deadlines and the 20 working days with room stay in covered days. It
-# ticks with real time from there. The browser's own clock does not matter: every cookie the
-# servers set carries a Max-Age, never a date computed from the installation's clock.
-START = TUESDAY_MORNING
+# 09:30 (Shanghai) on Monday 15 June 2026, an ordinary working day of a year the calendar
+# package covers, far from the year's end: the 5-working-day deadlines and the 20 working days
+# with room stay in covered days, and no page warns that next year's calendar is missing (it
+# would from 1 November). It ticks with real time from there. The browser's own clock does
+# not matter: every cookie the servers set carries a Max-Age, never a date computed from the
+# installation's clock.
+START = datetime(2026, 6, 15, 9, 30, tzinfo=SHANGHAI)
 
 
 @dataclass(frozen=True)
