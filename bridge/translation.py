@@ -93,9 +93,9 @@ def noting_pending(translate: Callable[[], list[PublicEvent]]) -> list[PublicEve
         events = translate()
     finally:
         _pending.reset(token)
-    if not noted or not events:
+    receipt = next((p["receipt_number"] for _, p in events if "receipt_number" in p), None)
+    if not noted or receipt is None:
         return events
-    receipt = events[0][1]["receipt_number"]
     return events + [
         ("case.deadline_pending.v1", {"receipt_number": receipt, "deadline": name, "year": year})
         for name, year in dict(noted).items()
