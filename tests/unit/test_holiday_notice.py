@@ -33,7 +33,7 @@ def days_of(year: int) -> list[date]:
     return [first + timedelta(days=n) for n in range((date(year + 1, 1, 1) - first).days)]
 
 
-@pytest.mark.parametrize("year", [2023, 2024, 2025, 2026])
+@pytest.mark.parametrize("year", [2017, 2023, 2024, 2025, 2026])
 def test_calendar_import_reads_past_notices_exactly_as_chinesecalendar(year: int) -> None:
     notice = read_notice(notice_text(year))
     assert notice.year == year
