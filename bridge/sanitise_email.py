@@ -19,8 +19,8 @@ _GAP = r"[ \t]{0,2}"
 _OPEN, _CLOSE = r"[(\[{<]", r"[)\]}>]"
 # The ways to write "@". Compiled alone as AT: no address without one of them.
 _AT = (
-    rf"(?:{_GAP}@{_GAP}|#|{_GAP}艾特{_GAP}|{_GAP}{_OPEN}[ \t]?(?:at|@)[ \t]?{_CLOSE}{_GAP}"
-    r"|[ \t]{1,2}at[ \t]{1,2})"
+    rf"(?:{_GAP}@{_GAP}|{_GAP}#{_GAP}|{_GAP}艾特{_GAP}"
+    rf"|{_GAP}{_OPEN}[ \t]?(?:at|@)[ \t]?{_CLOSE}{_GAP}|[ \t]{{1,2}}at[ \t]{{1,2}})"
 )
 _DOT = (
     rf"(?:\.|{_GAP}[点。]{_GAP}|{_GAP}{_OPEN}[ \t]?(?:dot|\.|点)[ \t]?{_CLOSE}{_GAP}"

@@ -73,7 +73,8 @@ _pending: ContextVar[list[tuple[str, int]] | None] = ContextVar("pending", defau
 def known(compute: Callable[[], datetime | None], deadline: str = "") -> str | None:
     """A deadline as the public sees it, or None while the calendar of its year is not
     configured (or no period runs): the bridge must never stop for want of a deadline. The
-    first is noted under ``deadline`` (the payload field) so that the applicant is told why."""
+    first is noted under ``deadline`` (the payload field, with the year it waits for) so that
+    the applicant is told why."""
     try:
         moment = compute()
     except CalendarNotCovered as missing:

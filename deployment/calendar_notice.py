@@ -7,6 +7,7 @@ deployment/calendar/README.md with one commented line per festival.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from domain.holiday_notice import HolidayNotice, statutory_days
@@ -68,7 +69,7 @@ def notice_toml(notice: HolidayNotice) -> str:
         f"# 由 firegov calendar import 从《{notice.title}》生成；请与原文逐日核对。",
         f"# Written by `firegov calendar import` from the notice of {notice.year}.",
         f"year = {notice.year}",
-        f'source = "{notice.source}"',
+        f"source = {json.dumps(notice.source, ensure_ascii=False)}",  # a TOML basic string
         "complete = true",
         "",
         "holidays = [",

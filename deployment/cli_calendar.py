@@ -137,7 +137,10 @@ def import_notice(
             f"{target} exists: add --replace to overwrite it after checking",
         )
     content = notice_toml(understood)
-    parse_override(content, target, understood.year)  # what is written is what will be read
+    try:  # what is written is what will be read
+        parse_override(content, target, understood.year)
+    except DomainError as error:
+        _fail(error.message_zh, error.message_en)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
     partial.write_text(content, encoding="utf-8")

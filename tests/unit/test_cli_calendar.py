@@ -181,3 +181,14 @@ def test_calendar_import_refuses_a_notice_it_cannot_read_naming_the_line(
     assert "Line 4" in result.stderr
     assert "Traceback" not in result.output
     assert not (calendar_dir / "2099.toml").exists()
+
+
+def test_calendar_import_writes_a_title_with_quotes_as_a_valid_file(
+    calendar_dir: Path, tmp_path: Path
+) -> None:
+    notice = tmp_path / "notice.txt"
+    quoted = NOTICE_2099.replace("的通知", '的通知"（转载）\\', 1)
+    notice.write_text(quoted, encoding="utf-8")
+    result = run("import", str(notice), "--write")
+    assert result.exit_code == 0, result.output
+    assert run("check", "2099").exit_code == 0

@@ -151,6 +151,7 @@ def test_seven_or_eight_digits_without_a_phone_word_are_left_alone() -> None:
         ("zhangsan [at] example [dot] com", "z******* [at] example [dot] com"),
         ("zhangsan【at】example.com", "z*******【at】example.com"),
         ("zhangsan#example.com", "z*******#example.com"),
+        ("zhangsan # example.com", "z******* # example.com"),
         ("zhangsan艾特example点com", "z*******艾特example点com"),
         ("zhangsan @ qq。com", "z******* @ qq。com"),
     ],
