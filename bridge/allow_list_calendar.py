@@ -4,47 +4,33 @@ that its growth determined.
 ``WorkingCalendarCoverage.Recorded`` crosses as ``calendar.coverage.v1`` (the public side's
 health and its wording of pending deadlines), followed by a ``case.deadline_determined.v1`` for
 each deadline of each case the record names, computed from the case as of the version the
-record names — the same arithmetic as every other public deadline (domain.booking_deadlines,
-the review period of filings). The public side applies one only where that deadline was
-pending, so a deadline that no longer runs is never brought back.
+record names: the deadlines the coverage job itself looked at (running_deadlines). The public
+side applies one only where that deadline was pending, so a deadline that no longer runs is
+never brought back.
 """
 
 from __future__ import annotations
 
-import contextlib
-from typing import Any
+from datetime import datetime
 from uuid import UUID
 
 from bridge.translation import PublicEvent, Sources, at
-from domain.booking_deadlines import booking_deadlines
-from domain.calendar import CalendarNotCovered
+from domain.booking import Booking
 from domain.calendar_coverage import CaseAsOf, WorkingCalendarCoverage
-from domain.filing import FilingStatus
-from domain.services.filings import REVIEW_WORKING_DAYS
+from domain.filing import Filing
+from domain.services.calendar_coverage import running_deadlines
 
 
-def _due(case: CaseAsOf, sources: Sources) -> tuple[str, dict[str, Any]]:
-    """The receipt number and the deadlines of one case, as of its version in the record."""
+def _due(case: CaseAsOf, sources: Sources) -> tuple[str, dict[str, datetime]]:
+    """The receipt number and the running deadlines of one case, as of its version in the
+    record (domain.services.calendar_coverage.running_deadlines, as the job computed them)."""
     case_id, version = UUID(case["id"]), case["version"]
-    if case["case_type"] == "filing":
-        filing = sources.filing_at(case_id, version)
-        due: dict[str, Any] = {}
-        if filing.status == FilingStatus.RECEIVED:
-            with contextlib.suppress(CalendarNotCovered):
-                due["review_deadline"] = sources.calendar.deadline_after(
-                    filing.received_at, REVIEW_WORKING_DAYS
-                )
-        return filing.receipt_number, due
-    booking = sources.booking_at(case_id, version)
-    deadlines = booking_deadlines(sources.calendar, booking)
-    named = {
-        "forwarding_deadline": deadlines.forward_by,
-        "reply_deadline": deadlines.reply_by,
-        "inspection_deadline": deadlines.inspect_by,
-    }
-    return booking.receipt_number, {
-        name: d.at for name, d in named.items() if d is not None and d.at is not None
-    }
+    found: Filing | Booking = (
+        sources.filing_at(case_id, version)
+        if case["case_type"] == "filing"
+        else sources.booking_at(case_id, version)
+    )
+    return found.receipt_number, running_deadlines(sources.calendar, found)
 
 
 def coverage_recorded(

@@ -89,6 +89,15 @@ BOOKING_STATUS_NAMES_ZH = {
     BookingStatus.CANCELLED: "申请人已取消",
     BookingStatus.INSPECTED: "已检查",
 }
+# Ended: no deadline runs any more (the calendar coverage job looks at the others only).
+CLOSED = frozenset(
+    {
+        BookingStatus.REJECTED,
+        BookingStatus.REFUSED,
+        BookingStatus.CANCELLED,
+        BookingStatus.INSPECTED,
+    }
+)
 # Before the reply: the head may still (re)assign the handlers.
 BEFORE_REPLY = frozenset({BookingStatus.FORWARDED, BookingStatus.ASSIGNED})
 # The applicant may cancel until the inspection (and not after it began, see Booking.cancel).

@@ -22,8 +22,13 @@ from domain.actor import Actor
 from domain.application import Context
 from domain.booking import Booking
 from domain.booking_deadlines import booking_deadlines
-from domain.booking_rules import BookingStatus
-from domain.calendar import CalendarNotCovered, coverage_status, to_shanghai_date
+from domain.booking_rules import CLOSED
+from domain.calendar import (
+    CalendarNotCovered,
+    WorkingDayCalendar,
+    coverage_status,
+    to_shanghai_date,
+)
 from domain.calendar_coverage import CaseAsOf, WorkingCalendarCoverage
 from domain.errors import ConcurrentChange, NotFound
 from domain.events import by
@@ -33,14 +38,6 @@ from domain.services.filings import REVIEW_WORKING_DAYS
 
 # ("filing" | "booking", aggregate id) of every case that may still wait on a deadline.
 OpenCases = Callable[[], Iterable[tuple[str, UUID]]]
-_CLOSED_BOOKINGS = frozenset(
-    {
-        BookingStatus.REJECTED,
-        BookingStatus.REFUSED,
-        BookingStatus.CANCELLED,
-        BookingStatus.INSPECTED,
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -96,21 +93,31 @@ class CalendarCoverageService:
                 case: Filing | Booking = self.ctx.app.repository.get(case_id)
             except AggregateNotFoundError:
                 continue  # the read model follows this store; never expected, never fatal
-            if any(day.year >= newly_covered_from for day in self._deadlines(case)):
+            due = running_deadlines(self.ctx.calendar, case).values()
+            if any(day.year >= newly_covered_from for day in due):
                 found.append(CaseAsOf(case_type=case_type, id=str(case_id), version=case.version))
         return found
 
-    def _deadlines(self, case: object) -> list[datetime]:
-        calendar = self.ctx.calendar
-        if isinstance(case, Filing):
-            if case.status != FilingStatus.RECEIVED:
-                return []
-            try:
-                return [calendar.deadline_after(case.received_at, REVIEW_WORKING_DAYS)]
-            except CalendarNotCovered:
-                return []
-        if isinstance(case, Booking) and case.status not in _CLOSED_BOOKINGS:
-            due = booking_deadlines(calendar, case)
-            running = (due.forward_by, due.reply_by, due.inspect_by)
-            return [d.at for d in running if d is not None and d.at is not None]
-        return []
+
+def running_deadlines(calendar: WorkingDayCalendar, case: Filing | Booking) -> dict[str, datetime]:
+    """The deadlines an open case waits on, by name, as far as the calendar knows them: a
+    filing's review deadline while it is under review, a booking's forwarding, reply and
+    inspection deadlines while it is not closed. The coverage job and the bridge both ask."""
+    if isinstance(case, Filing):
+        if case.status != FilingStatus.RECEIVED:
+            return {}
+        try:
+            return {
+                "review_deadline": calendar.deadline_after(case.received_at, REVIEW_WORKING_DAYS)
+            }
+        except CalendarNotCovered:
+            return {}
+    if case.status in CLOSED:
+        return {}
+    due = booking_deadlines(calendar, case)
+    named = {
+        "forwarding_deadline": due.forward_by,
+        "reply_deadline": due.reply_by,
+        "inspection_deadline": due.inspect_by,
+    }
+    return {name: d.at for name, d in named.items() if d is not None and d.at is not None}

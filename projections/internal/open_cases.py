@@ -5,30 +5,18 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from domain.booking_rules import BookingStatus
+from domain.booking_rules import CLOSED
 from domain.filing import FilingStatus
 from projections.store import ViewStore
 
-_CLOSED = tuple(
-    str(s)
-    for s in (
-        BookingStatus.REJECTED,
-        BookingStatus.REFUSED,
-        BookingStatus.CANCELLED,
-        BookingStatus.INSPECTED,
-    )
-)
-
 
 def open_cases(views: ViewStore) -> list[tuple[str, UUID]]:
+    """Filings under review and bookings not closed; which deadlines run is the domain's to say."""
     with views.reading() as tx:
         filings = tx.fetchall(
             "SELECT id FROM view_filings WHERE status = ?", [str(FilingStatus.RECEIVED)]
         )
-        bookings = tx.fetchall(
-            f"SELECT id FROM view_bookings WHERE status NOT IN ({', '.join('?' * len(_CLOSED))})",  # noqa: S608 - placeholders only
-            list(_CLOSED),
-        )
+        bookings = tx.fetchall("SELECT id, status FROM view_bookings")
     return [("filing", UUID(str(r["id"]))) for r in filings] + [
-        ("booking", UUID(str(r["id"]))) for r in bookings
+        ("booking", UUID(str(r["id"]))) for r in bookings if r["status"] not in CLOSED
     ]

@@ -3,8 +3,8 @@ sets (tests/support.py: ``Clock``, or ``TickingClock`` for installations that ru
 
 Checked statically over every Python file under tests/ (fixtures, the browser tests' live
 installation and the benchmarks included): no call reads the machine's clock for a date or a
-time of day (``date.today()``, ``datetime.now()``, ``utcnow()``, ``time.time()``,
-``time.localtime()``, a one-time code's ``totp.now()``...), and every platform, public side or
+time of day (``date.today``, ``datetime.now``, ``utcnow``, ``time.time``,
+``time.localtime``, a one-time code's ``totp.now``...), and every platform, public side or
 receiver a test builds is given the test's clock instead of falling back on the machine's.
 Durations (``time.monotonic()``, ``time.perf_counter()``) say how long, not which day: allowed.
 
@@ -89,11 +89,11 @@ def test_the_day_check_finds_every_way_of_reading_the_machine_clock() -> None:
     readers = """
 from datetime import date, datetime, UTC
 import datetime as dt, time
-a = date.today()
-b = datetime.now(UTC)
-c = datetime.utcnow()
-d = dt.datetime.now()
-e = time.time()
+a = date.today()  # clock: a sample the check must find
+b = datetime.now(UTC)  # clock: a sample the check must find
+c = datetime.utcnow()  # clock: a sample the check must find
+d = dt.datetime.now()  # clock: a sample the check must find
+e = time.time()  # clock: a sample the check must find
 f = time.localtime()
 g = time.strftime("%Y")
 h = totp.now()
@@ -121,10 +121,10 @@ k = PublicBackend(queries, limits, attempts, clock=clock)
     found = day_readers(readers)
 
     assert [line.split(": ", 1)[1] for line in found] == [
-        "date.today()",
+        "date.today()",  # clock: what the check reports, not a call
         "datetime.now(UTC)",
         "datetime.utcnow()",
-        "dt.datetime.now()",
+        "dt.datetime.now()",  # clock: what the check reports, not a call
         "time.time()",
         "time.localtime()",
         'time.strftime("%Y")',
